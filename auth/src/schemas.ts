@@ -1,0 +1,43 @@
+import { z } from "@hono/zod-openapi";
+
+/** Input rules shared by the HTTP façade and gRPC, so both refuse the same things the same way. */
+export const Email = z.string().trim().toLowerCase().pipe(z.email().max(254)).openapi({
+  example: "ada@example.com",
+});
+export const Password = z.string().min(8, "password must be at least 8 characters").max(
+  128,
+  "password must be at most 128 characters",
+).openapi({ example: "correct horse battery" });
+// Control characters are stripped rather than refused: they are invisible and never meant.
+export const DisplayName = z.string().transform((s) => s.replace(/\p{Cc}/gu, "").trim()).pipe(
+  z.string().min(1, "display name must not be empty").max(64),
+).openapi({ example: "Ada" });
+
+export const RegisterInput = z.object({
+  email: Email,
+  password: Password,
+  displayName: DisplayName.optional(),
+}).openapi("RegisterRequest");
+export type RegisterInput = z.infer<typeof RegisterInput>;
+
+export const LoginInput = z.object({
+  email: Email,
+  password: z.string().min(1).max(128),
+}).openapi("LoginRequest");
+export type LoginInput = z.infer<typeof LoginInput>;
+
+export const UserView = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  displayName: z.string(),
+  createdAt: z.string(),
+}).openapi("User");
+export type UserView = z.infer<typeof UserView>;
+
+export const TokenView = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal("Bearer"),
+  expiresIn: z.number().int(),
+  user: UserView,
+}).openapi("Token");
+export type TokenView = z.infer<typeof TokenView>;

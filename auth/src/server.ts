@@ -1,0 +1,61 @@
+import { createLocalJWKSet } from "jose";
+import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
+import { pingPostgres, type Sql } from "../../shared/db/postgres.ts";
+import { createServiceApp } from "../../shared/http/app.ts";
+import { type RunningServer, serveHttp } from "../../shared/http/serve.ts";
+import type { Logger } from "../../shared/logging/logger.ts";
+import { createRegistry } from "../../shared/metrics/registry.ts";
+import type { AuthConfig } from "./config.ts";
+import { startGrpcServer } from "./grpc.ts";
+import { mountAuthRoutes } from "./http.ts";
+import { loadSigningKeys } from "./keys.ts";
+import { AuthService } from "./service.ts";
+import { UserStore } from "./users.ts";
+
+export interface RunningAuth {
+  httpPort: number;
+  grpcPort: number;
+  /** The verifier other in-process services use in single-node mode (no JWKS round-trip). */
+  verifier: JwtVerifier;
+  stop(): Promise<void>;
+}
+
+/** Wires and starts the auth service: HTTP façade and gRPC over one AuthService. */
+export async function startAuth(
+  config: AuthConfig,
+  sql: Sql,
+  logger: Logger,
+): Promise<RunningAuth> {
+  const keys = await loadSigningKeys(config);
+  const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
+  const service = new AuthService(new UserStore(sql), keys, verifier, {
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  let draining = false;
+  const app = createServiceApp({
+    service: "auth",
+    registry: createRegistry("auth"),
+    logger,
+    readiness: { postgres: () => pingPostgres(sql) },
+    draining: () => draining,
+  });
+  mountAuthRoutes(app, service, keys.jwks);
+  const http: RunningServer = serveHttp(app.fetch, {
+    port: config.httpPort,
+    logger,
+    name: "auth-http",
+  });
+  const grpc = await startGrpcServer(service, config.grpcPort, logger);
+  logger.info("listening", { server: "auth-grpc", port: grpc.port });
+  return {
+    httpPort: http.port,
+    grpcPort: grpc.port,
+    verifier,
+    stop: async () => {
+      draining = true;
+      await Promise.all([http.shutdown(), grpc.stop()]);
+    },
+  };
+}

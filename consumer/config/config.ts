@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
+import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+
+/** The consumer's own settings, shared by the distributed process and the single-node start. */
+export const ConsumerSettingsSchema = z.object({
+  CONSUMER_PORT: env.port(8081),
+  PERSIST_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(256),
+  PERSIST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  CONSUMER_MAX_CONNECTIONS: env.positiveInt(50_000),
+  MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: env.positiveInt(100),
+  MAX_BUFFERED_BYTES: env.positiveInt(1024 * 1024),
+  CONSUMER_MAX_FRAME_BYTES: env.positiveInt(64 * 1024),
+});
+
+export interface ConsumerConfig {
+  port: number;
+  persist: { batchSize: number; maxAttempts: number };
+  sockets: {
+    maxConnections: number;
+    maxConnectionsPerUser: number;
+    maxSubscriptionsPerSocket: number;
+    maxBufferedBytes: number;
+    maxFrameBytes: number;
+  };
+}
+
+export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
+  return consumerSettingsFrom(parseEnv(ConsumerSettingsSchema, vars));
+}
+
+function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
+  return {
+    port: e.CONSUMER_PORT,
+    persist: { batchSize: e.PERSIST_BATCH_SIZE, maxAttempts: e.PERSIST_MAX_ATTEMPTS },
+    sockets: {
+      maxConnections: e.CONSUMER_MAX_CONNECTIONS,
+      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+      maxFrameBytes: e.CONSUMER_MAX_FRAME_BYTES,
+    },
+  };
+}
+
+const ConsumerProcessSchema = ConsumerSettingsSchema.extend({
+  DATABASE_URL: z.url(),
+  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:8082/.well-known/jwks.json"),
+  LOG_LEVEL: env.logLevel(),
+  ...brokerEnv,
+  ...tokenEnv,
+});
+
+/** The distributed-mode process: the consumer plus where its dependencies live. */
+export interface ConsumerProcessConfig extends ConsumerConfig {
+  databaseUrl: string;
+  broker: BrokerConfig;
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  logLevel: z.infer<typeof ConsumerProcessSchema>["LOG_LEVEL"];
+}
+
+export function loadConsumerConfig(
+  vars?: Record<string, string | undefined>,
+): ConsumerProcessConfig {
+  const e = parseEnv(ConsumerProcessSchema, vars);
+  return {
+    ...consumerSettingsFrom(e),
+    databaseUrl: e.DATABASE_URL,
+    broker: brokerConfigFrom(e),
+    jwksUrl: e.AUTH_JWKS_URL,
+    issuer: e.AUTH_ISSUER,
+    audience: e.AUTH_AUDIENCE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

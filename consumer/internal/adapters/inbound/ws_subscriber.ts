@@ -1,0 +1,52 @@
+import { toAppError } from "../../../../shared/errors.ts";
+import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
+import { ConsumerClientFrame } from "../../../../shared/protocol/frames.ts";
+import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
+import type { Subscriber } from "../../domain/ports/subscriber.ts";
+import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
+
+/** WebSocket egress: subscribe/unsubscribe/ping frames in, messages out, via the hub. */
+export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
+  const subscribers = new WeakMap<Session, Subscriber>();
+  const subscriberOf = (session: Session): Subscriber => {
+    let s = subscribers.get(session);
+    if (!s) {
+      s = { id: session.id, userId: session.principal.userId, send: (f) => session.send(f) };
+      subscribers.set(session, s);
+    }
+    return s;
+  };
+  return {
+    onText(session, data) {
+      let frame: ConsumerClientFrame;
+      try {
+        frame = parseFrame(ConsumerClientFrame, data);
+      } catch (err) {
+        const e = toAppError(err);
+        session.send({ id: requestIdOf(data), type: "error", code: e.code, message: e.message });
+        return;
+      }
+      const subscriber = subscriberOf(session);
+      switch (frame.type) {
+        case "ping":
+          session.send({ id: frame.id, type: "pong" });
+          return;
+        case "unsubscribe":
+          hub.unsubscribe(subscriber, frame.channel);
+          session.send({ id: frame.id, type: "unsubscribed", channel: frame.channel });
+          return;
+        case "subscribe":
+          hub.subscribe(subscriber, frame.id, frame.channel, frame.since).catch((err) => {
+            const e = toAppError(err);
+            if (e.code === "INTERNAL") session.logger.error("subscribe failed", { err });
+            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+          });
+          return;
+      }
+    },
+    onClose(session) {
+      const subscriber = subscribers.get(session);
+      if (subscriber) hub.disconnect(subscriber);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
+import { serveHttp } from "../../shared/http/serve.ts";
+import { SocketServer } from "../../shared/http/ws_session.ts";
+import type { Logger } from "../../shared/logging/logger.ts";
+import { createRegistry, metric } from "../../shared/metrics/registry.ts";
+import type { Broker } from "../../shared/ports/broker.ts";
+import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { TokenVerifier } from "../../shared/ports/tokens.ts";
+import type { ConsumerConfig } from "../config/config.ts";
+import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import type { MessageStore } from "./domain/ports/message_store.ts";
+import { PersistService } from "./domain/services/persist_service.ts";
+import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
+
+export interface ConsumerDeps {
+  broker: Pick<Broker, "persistQueue" | "delivery" | "signals">;
+  store: MessageStore;
+  access: ChannelAccess;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+}
+
+export interface RunningConsumer {
+  port: number;
+  /** Graceful drain: stop fetching, finish the batch in hand, close sockets with 1001. */
+  stop(): Promise<void>;
+}
+
+export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): RunningConsumer {
+  const { logger } = deps;
+  const registry = createRegistry("consumer");
+  const sockets = metric.gauge(registry, "rtm_sockets", "Open subscriber sockets");
+  const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
+  const batchLatency = metric.latency(
+    registry,
+    "rtm_persist_batch_seconds",
+    "Time to store one batch",
+  );
+  const deliveryLatency = metric.latency(
+    registry,
+    "rtm_delivery_latency_seconds",
+    "Publish time to socket write",
+  );
+  const delivered = metric.counter(registry, "rtm_messages_delivered_total", "Frames to sockets");
+  const slowConsumers = metric.counter(
+    registry,
+    "rtm_slow_consumer_closes_total",
+    "Sockets cut off as slow consumers",
+  );
+  const deadLetters = metric.counter(registry, "rtm_dead_letters_total", "Dead-lettered messages");
+  const redeliveries = metric.counter(registry, "rtm_redeliveries_total", "Redelivered messages");
+  const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
+
+  const hub = new SubscriptionHub(deps.store, deps.access, {
+    delivered: (m) => {
+      delivered.inc();
+      deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
+    },
+  }, config.sockets.maxSubscriptionsPerSocket);
+  const unsubscribeDelivery = deps.broker.delivery.subscribe((m) => hub.onDelivered(m));
+
+  const persist = new PersistService(
+    deps.broker.persistQueue,
+    deps.store,
+    deps.broker.delivery,
+    deps.broker.signals,
+    config.persist,
+    {
+      batchStored: (size, seconds) => {
+        batchSize.observe(size);
+        batchLatency.observe(seconds);
+      },
+      redelivered: (n) => redeliveries.inc(n),
+      deadLettered: () => deadLetters.inc(),
+      storeFailed: () => storeFailures.inc(),
+    },
+    logger,
+  );
+  const stopPersist = new AbortController();
+  const persisting = persist.run(stopPersist.signal).catch((err) => {
+    logger.error("persist loop stopped", { err });
+  });
+
+  const socketServer = new SocketServer(
+    deps.verifier,
+    {
+      maxFrameBytes: config.sockets.maxFrameBytes,
+      maxConnections: config.sockets.maxConnections,
+      maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
+      maxBufferedBytes: config.sockets.maxBufferedBytes,
+    },
+    logger,
+    {
+      connections: (n) => sockets.set(n),
+      slowConsumer: () => slowConsumers.inc(),
+    },
+  );
+
+  let draining = false;
+  const app = createServiceApp({
+    service: "consumer",
+    registry,
+    logger,
+    readiness: deps.readiness,
+    draining: () => draining,
+  });
+  mountConsumerRoutes(app, {
+    verifier: deps.verifier,
+    access: deps.access,
+    store: deps.store,
+    sockets: socketServer,
+    handlers: subscriberHandlers(hub),
+  });
+  metric.observed(
+    registry,
+    "rtm_subscriptions",
+    "Active channel subscriptions",
+    () => hub.subscriptionCount,
+  );
+  const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
+
+  return {
+    port: server.port,
+    stop: async () => {
+      draining = true;
+      socketServer.stopAccepting();
+      stopPersist.abort();
+      await persisting;
+      unsubscribeDelivery();
+      socketServer.closeAll();
+      await server.shutdown();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { StoredMessage } from "../../../../shared/domain/message.ts";
+import { AppError } from "../../../../shared/errors.ts";
+import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
+import { messageFrame, type RequestIdValue } from "../../../../shared/protocol/frames.ts";
+import type { MessageStore } from "../ports/message_store.ts";
+import type { Subscriber } from "../ports/subscriber.ts";
+
+/** Rows read from PostgreSQL per round trip while replaying or filling a gap. */
+const REPLAY_PAGE = 500;
+
+/**
+ * One subscriber's position in one channel. Live messages that arrive while a replay or gap fill
+ * is running wait in `pending`, so the subscriber sees seq order with no gap and no duplicate.
+ */
+interface Subscription {
+  subscriber: Subscriber;
+  channel: string;
+  lastSeq: number;
+  busy: boolean;
+  pending: StoredMessage[];
+  closed: boolean;
+}
+
+export interface DeliveryObserver {
+  delivered(message: StoredMessage): void;
+}
+
+/**
+ * Delivers each stored message of a channel to its subscribers exactly once, in seq order:
+ * recovery from `since` and gap fills read PostgreSQL; live messages come from the delivery bus.
+ */
+export class SubscriptionHub {
+  private readonly byChannel = new Map<string, Map<string, Subscription>>();
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly access: ChannelAccess,
+    private readonly observer: DeliveryObserver,
+    private readonly maxPerSubscriber: number,
+  ) {}
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const subs of this.byChannel.values()) n += subs.size;
+    return n;
+  }
+
+  async subscribe(
+    subscriber: Subscriber,
+    requestId: RequestIdValue,
+    channel: string,
+    since?: number,
+  ): Promise<void> {
+    await this.access.authorize(subscriber.userId, channel);
+    if (
+      !this.byChannel.get(channel)?.has(subscriber.id) &&
+      this.countFor(subscriber) >= this.maxPerSubscriber
+    ) {
+      throw new AppError(
+        "RATE_LIMITED",
+        `at most ${this.maxPerSubscriber} subscriptions per connection`,
+      );
+    }
+    this.remove(subscriber.id, channel);
+    // Registered before reading the head, so nothing published meanwhile is missed: it waits.
+    const sub: Subscription = {
+      subscriber,
+      channel,
+      lastSeq: 0,
+      busy: true,
+      pending: [],
+      closed: false,
+    };
+    const subs = this.byChannel.get(channel) ?? new Map();
+    subs.set(subscriber.id, sub);
+    this.byChannel.set(channel, subs);
+    try {
+      const head = await this.store.lastSeq(channel);
+      if (since !== undefined && since > head) {
+        throw new AppError("INVALID", `since ${since} is ahead of the channel (last seq ${head})`);
+      }
+      sub.lastSeq = since ?? head;
+      subscriber.send({
+        id: requestId,
+        type: "subscribed",
+        channel,
+        lastSeq: head,
+        recovered: true,
+      });
+      await this.catchUp(sub, head);
+      await this.drainPending(sub);
+    } catch (err) {
+      this.remove(subscriber.id, channel);
+      throw err;
+    }
+  }
+
+  unsubscribe(subscriber: Subscriber, channel: string): boolean {
+    return this.remove(subscriber.id, channel);
+  }
+
+  /** Forgets every subscription of a subscriber that went away. */
+  disconnect(subscriber: Subscriber): void {
+    for (const channel of [...this.byChannel.keys()]) this.remove(subscriber.id, channel);
+  }
+
+  /** A live message from the delivery bus. */
+  onDelivered(message: StoredMessage): void {
+    const subs = this.byChannel.get(message.channel);
+    if (!subs) return;
+    for (const sub of subs.values()) {
+      if (sub.busy) {
+        sub.pending.push(message);
+        continue;
+      }
+      if (message.seq <= sub.lastSeq) continue;
+      if (message.seq === sub.lastSeq + 1) {
+        this.send(sub, message);
+        continue;
+      }
+      // A gap on the live path: fill it from PostgreSQL before going on.
+      sub.busy = true;
+      sub.pending.push(message);
+      void this.drainPending(sub).catch(() => this.dropBroken(sub));
+    }
+  }
+
+  private countFor(subscriber: Subscriber): number {
+    let n = 0;
+    for (const subs of this.byChannel.values()) if (subs.has(subscriber.id)) n++;
+    return n;
+  }
+
+  private remove(subscriberId: string, channel: string): boolean {
+    const subs = this.byChannel.get(channel);
+    const sub = subs?.get(subscriberId);
+    if (!subs || !sub) return false;
+    sub.closed = true;
+    subs.delete(subscriberId);
+    if (subs.size === 0) this.byChannel.delete(channel);
+    return true;
+  }
+
+  private send(sub: Subscription, message: StoredMessage): void {
+    sub.lastSeq = message.seq;
+    if (sub.subscriber.send(messageFrame(message))) this.observer.delivered(message);
+  }
+
+  /** Sends every stored message with lastSeq < seq ≤ upTo, page by page. */
+  private async catchUp(sub: Subscription, upTo: number): Promise<void> {
+    while (!sub.closed && sub.lastSeq < upTo) {
+      const before = sub.lastSeq;
+      const page = await this.store.range(sub.channel, sub.lastSeq, upTo, REPLAY_PAGE);
+      for (const m of page) {
+        if (m.seq === sub.lastSeq + 1) this.send(sub, m);
+      }
+      if (sub.lastSeq === before) break; // nothing more to read (never loop without progress)
+    }
+  }
+
+  /** Delivers waiting live messages in seq order, filling any gap before them; then goes live. */
+  private async drainPending(sub: Subscription): Promise<void> {
+    while (!sub.closed && sub.pending.length) {
+      sub.pending.sort((a, b) => a.seq - b.seq);
+      const next = sub.pending.shift()!;
+      if (next.seq <= sub.lastSeq) continue;
+      if (next.seq > sub.lastSeq + 1) await this.catchUp(sub, next.seq - 1);
+      if (next.seq === sub.lastSeq + 1) this.send(sub, next);
+    }
+    sub.busy = false;
+  }
+
+  private dropBroken(sub: Subscription): void {
+    // The store failed mid-fill: unsubscribe so the client resubscribes with `since` and recovers.
+    this.remove(sub.subscriber.id, sub.channel);
+    sub.subscriber.send({
+      type: "error",
+      code: "UNAVAILABLE",
+      message: `subscription to ${sub.channel} interrupted; resubscribe with since=${sub.lastSeq}`,
+    });
+  }
+}

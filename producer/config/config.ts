@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
+
+/** The producer's own settings, shared by the distributed process and the single-node start. */
+export const ProducerSettingsSchema = z.object({
+  PRODUCER_PORT: env.port(8080),
+  MAX_BODY_BYTES: brokerEnv.MAX_BODY_BYTES,
+  MAX_FRAME_BYTES: env.positiveInt(1024 * 1024),
+  PUBLISH_TIMEOUT_MS: env.positiveInt(2_000),
+  RATE_PER_SECOND: env.positiveInt(50),
+  RATE_BURST: env.positiveInt(100),
+  MAX_CONNECTIONS: env.positiveInt(10_000),
+  MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
+});
+
+const ProducerProcessSchema = ProducerSettingsSchema.extend({
+  DATABASE_URL: z.url(),
+  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:8082/.well-known/jwks.json"),
+  LOG_LEVEL: env.logLevel(),
+  ...brokerEnv,
+  ...tokenEnv,
+});
+
+export interface PublishLimits {
+  maxBodyBytes: number;
+  maxFrameBytes: number;
+  publishTimeoutMs: number;
+  ratePerSecond: number;
+  rateBurst: number;
+  maxConnections: number;
+  maxConnectionsPerUser: number;
+}
+
+/** What the producer itself needs, whatever the mode; broker and keys come as dependencies. */
+export interface ProducerConfig {
+  port: number;
+  limits: PublishLimits;
+}
+
+/** The distributed-mode process: the producer plus where its dependencies live. */
+export interface ProducerProcessConfig extends ProducerConfig {
+  databaseUrl: string;
+  broker: BrokerConfig;
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  logLevel: z.infer<typeof ProducerProcessSchema>["LOG_LEVEL"];
+}
+
+export function loadProducerSettings(vars?: Record<string, string | undefined>): ProducerConfig {
+  return producerSettingsFrom(parseEnv(ProducerSettingsSchema, vars));
+}
+
+function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): ProducerConfig {
+  return {
+    port: e.PRODUCER_PORT,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxFrameBytes: e.MAX_FRAME_BYTES,
+      publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+      ratePerSecond: e.RATE_PER_SECOND,
+      rateBurst: e.RATE_BURST,
+      maxConnections: e.MAX_CONNECTIONS,
+      maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+    },
+  };
+}
+
+export function loadProducerConfig(
+  vars?: Record<string, string | undefined>,
+): ProducerProcessConfig {
+  const e = parseEnv(ProducerProcessSchema, vars);
+  return {
+    ...producerSettingsFrom(e),
+    databaseUrl: e.DATABASE_URL,
+    broker: brokerConfigFrom(e),
+    jwksUrl: e.AUTH_JWKS_URL,
+    issuer: e.AUTH_ISSUER,
+    audience: e.AUTH_AUDIENCE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,60 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { bearerToken } from "../../../../shared/auth/jwt_verifier.ts";
+import { ChannelId } from "../../../../shared/domain/channel.ts";
+import { ClientMsgId } from "../../../../shared/domain/message.ts";
+import { AppError } from "../../../../shared/errors.ts";
+import { errorResponses } from "../../../../shared/http/schemas.ts";
+import type { SocketServer } from "../../../../shared/http/ws_session.ts";
+import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
+import type { PublishService } from "../../domain/services/publish_service.ts";
+import { publisherHandlers } from "./ws_publisher.ts";
+
+const PublishBody = z.object({
+  clientMsgId: ClientMsgId,
+  body: z.string().openapi({ example: "hello" }),
+}).openapi("PublishRequest");
+
+const Receipt = z.object({
+  channel: z.string(),
+  clientMsgId: z.string(),
+  streamSeq: z.number().int(),
+  duplicate: z.boolean(),
+}).openapi("PublishReceipt");
+
+const publishRoute = createRoute({
+  method: "post",
+  path: "/v1/channels/{id}/messages",
+  tags: ["messages"],
+  summary: "Publish a message (same path as the WebSocket publish)",
+  security: [{ bearer: [] }],
+  request: {
+    params: z.object({ id: ChannelId }),
+    body: { content: { "application/json": { schema: PublishBody } }, required: true },
+  },
+  responses: {
+    202: {
+      description: "stored in the durable log; will be persisted and delivered",
+      content: { "application/json": { schema: Receipt } },
+    },
+    ...errorResponses(400, 401, 403, 413, 429, 503),
+  },
+});
+
+export function mountProducerRoutes(
+  app: OpenAPIHono,
+  deps: { service: PublishService; verifier: TokenVerifier; sockets: SocketServer },
+): void {
+  const handlers = publisherHandlers(deps.service);
+  app.get("/v1/ws", (c) => deps.sockets.upgrade(c.req.raw, handlers));
+  app.openapi(publishRoute, async (c) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (!token) throw new AppError("UNAUTHENTICATED", "missing bearer token");
+    const principal = await deps.verifier.verify(token);
+    const { id } = c.req.valid("param");
+    const receipt = await deps.service.publish(principal.userId, {
+      channel: id,
+      ...c.req.valid("json"),
+    });
+    return c.json(receipt, 202);
+  });
+}

@@ -1,0 +1,87 @@
+import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
+import { serveHttp } from "../../shared/http/serve.ts";
+import { SocketServer } from "../../shared/http/ws_session.ts";
+import type { Logger } from "../../shared/logging/logger.ts";
+import { createRegistry, metric } from "../../shared/metrics/registry.ts";
+import type { MessageLog } from "../../shared/ports/broker.ts";
+import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { TokenVerifier } from "../../shared/ports/tokens.ts";
+import type { ProducerConfig } from "../config/config.ts";
+import { mountProducerRoutes } from "./adapters/inbound/http_routes.ts";
+import { PublishService } from "./domain/services/publish_service.ts";
+
+export interface ProducerDeps {
+  log: MessageLog;
+  access: ChannelAccess;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+}
+
+export interface RunningProducer {
+  port: number;
+  /** Graceful drain: refuse new sockets, finish in-flight publishes, close sockets with 1001. */
+  stop(): Promise<void>;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export function startProducer(config: ProducerConfig, deps: ProducerDeps): RunningProducer {
+  const registry = createRegistry("producer");
+  const publishes = metric.counter(registry, "rtm_publishes_total", "Publishes by result", [
+    "result",
+  ]);
+  const publishLatency = metric.latency(
+    registry,
+    "rtm_publish_latency_seconds",
+    "Publish request to ack",
+  );
+  const ackLatency = metric.latency(
+    registry,
+    "rtm_jetstream_ack_latency_seconds",
+    "Log append to storage acknowledgement",
+  );
+  const connections = metric.gauge(registry, "rtm_connections", "Open publisher sockets");
+
+  const service = new PublishService(deps.log, deps.access, config.limits, {
+    published: (result, seconds) => {
+      publishes.inc({ result });
+      if (result === "ok" || result === "duplicate") publishLatency.observe(seconds);
+    },
+    logAppended: (seconds) => ackLatency.observe(seconds),
+  });
+  const sockets = new SocketServer(
+    deps.verifier,
+    {
+      maxFrameBytes: config.limits.maxFrameBytes,
+      maxConnections: config.limits.maxConnections,
+      maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
+      maxBufferedBytes: 4 * 1024 * 1024,
+    },
+    deps.logger,
+    { connections: (n) => connections.set(n), slowConsumer: () => {} },
+  );
+
+  let draining = false;
+  const app = createServiceApp({
+    service: "producer",
+    registry,
+    logger: deps.logger,
+    readiness: deps.readiness,
+    draining: () => draining,
+    maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
+  });
+  mountProducerRoutes(app, { service, verifier: deps.verifier, sockets });
+  const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
+
+  return {
+    port: server.port,
+    stop: async () => {
+      draining = true;
+      sockets.stopAccepting();
+      await service.drain(DRAIN_TIMEOUT_MS);
+      sockets.closeAll();
+      await server.shutdown();
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  type JetStreamClient,
+  jetstreamManager,
+  type JsMsg,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { AppendResult, Broker, QueuedMessage } from "../ports/broker.ts";
+import type { BrokerConfig } from "./config.ts";
+import { type BrokerNames, brokerNames } from "./subjects.ts";
+
+export interface NatsBrokerOptions extends BrokerConfig {
+  /** Connection name shown in NATS monitoring. */
+  name: string;
+  logger: Logger;
+}
+
+const NANOS = 1_000_000_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** JetStream for the durable log and the persist work queue; core NATS for delivery fan-out. */
+export class NatsBroker implements Broker {
+  private connected = true;
+  private readonly names: BrokerNames;
+  private readonly js: JetStreamClient;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: NatsBrokerOptions,
+  ) {
+    this.names = brokerNames(opts.namespace);
+    this.js = jetstream(nc, { timeout: 5_000 });
+    void this.watchStatus();
+  }
+
+  static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
+    const nc = await connect({
+      servers: opts.url,
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      pingInterval: 10_000,
+    });
+    const broker = new NatsBroker(nc, opts);
+    await broker.ensureStream();
+    return broker;
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") {
+        this.connected = false;
+        this.opts.logger.warn("nats disconnected");
+      } else if (s.type === "reconnect") {
+        this.connected = true;
+        this.opts.logger.info("nats reconnected");
+      }
+    }
+  }
+
+  /** Creates or updates the stream with explicit limits, so every deployment runs the same. */
+  private async ensureStream(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const s = this.opts.stream;
+    const config: Partial<StreamConfig> & { name: string } = {
+      name: this.names.stream,
+      subjects: [this.names.messageWildcard],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: s.maxAgeSeconds * NANOS,
+      duplicate_window: s.duplicateWindowSeconds * NANOS,
+      max_msg_size: s.maxMessageBytes,
+      max_bytes: s.maxBytes,
+    };
+    try {
+      await jsm.streams.info(this.names.stream);
+      await jsm.streams.update(this.names.stream, config);
+    } catch (err) {
+      if (!(err instanceof Error && /stream not found/i.test(err.message))) throw err;
+      await jsm.streams.add(config);
+    }
+    await jsm.consumers.add(this.names.stream, {
+      durable_name: this.names.persistDurable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30 * NANOS,
+      max_ack_pending: 20_000,
+    });
+  }
+
+  healthy(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  log = {
+    append: async (message: AcceptedMessage, dedupeKey: string, timeoutMs: number) => {
+      try {
+        const ack = await this.js.publish(
+          this.names.messageSubject(message.channel),
+          encoder.encode(JSON.stringify(message)),
+          { msgID: dedupeKey, timeout: timeoutMs },
+        );
+        return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
+      } catch (err) {
+        // Timeouts, no responders, a closed connection: all mean "not known to be stored".
+        this.opts.logger.warn("jetstream publish failed", { err });
+        throw new AppError(
+          "UNAVAILABLE",
+          "message store unavailable, retry with the same clientMsgId",
+        );
+      }
+    },
+  };
+
+  persistQueue = {
+    run: async (
+      handle: (batch: QueuedMessage[]) => Promise<void>,
+      { maxBatch, signal }: { maxBatch: number; signal: AbortSignal },
+    ) => {
+      const consumer = await this.js.consumers.get(this.names.stream, this.names.persistDurable);
+      const messages = await consumer.consume({ max_messages: maxBatch * 2 });
+      const stop = () => messages.stop();
+      signal.addEventListener("abort", stop, { once: true });
+      const buffer: JsMsg[] = [];
+      let wake: (() => void) | undefined;
+      let ended = false;
+      void (async () => {
+        for await (const m of messages) {
+          buffer.push(m);
+          wake?.();
+        }
+        ended = true;
+        wake?.();
+      })();
+      // Whatever arrived while the previous batch was being stored forms the next batch.
+      while (!signal.aborted) {
+        if (buffer.length === 0) {
+          if (ended) break;
+          await new Promise<void>((resolve) => wake = resolve);
+          wake = undefined;
+          continue;
+        }
+        const batch = buffer.splice(0, maxBatch).flatMap((m) => this.toQueued(m));
+        if (batch.length) await handle(batch);
+      }
+      // Hand back what was fetched but not handled, so another instance takes it at once.
+      for (const m of buffer.splice(0)) m.nak();
+      signal.removeEventListener("abort", stop);
+    },
+  };
+
+  private toQueued(m: JsMsg): QueuedMessage[] {
+    const parsed = AcceptedMessage.safeParse(safeJson(m.data));
+    if (!parsed.success) {
+      this.opts.logger.error("dropping malformed stream message", { streamSeq: m.seq });
+      m.term("malformed");
+      return [];
+    }
+    return [{
+      message: parsed.data,
+      deliveryCount: m.info.deliveryCount,
+      ack: () => m.ack(),
+      nak: (delayMs) => m.nak(delayMs),
+      term: (reason) => m.term(reason),
+    }];
+  }
+
+  delivery = {
+    publish: (message: StoredMessage) => {
+      this.nc.publish(
+        this.names.deliverySubject(message.channel),
+        encoder.encode(JSON.stringify(message)),
+      );
+    },
+    subscribe: (onMessage: (message: StoredMessage) => void) => {
+      const sub = this.nc.subscribe(this.names.deliveryWildcard, {
+        callback: (err, msg) => {
+          if (err) return;
+          const parsed = StoredMessage.safeParse(safeJson(msg.data));
+          if (parsed.success) onMessage(parsed.data);
+        },
+      });
+      return () => sub.unsubscribe();
+    },
+  };
+
+  signals = {
+    publish: (topic: string, data: unknown) => {
+      this.nc.publish(this.names.signalSubject(topic), encoder.encode(JSON.stringify(data)));
+    },
+    subscribe: (topic: string, onData: (data: unknown) => void) => {
+      const sub = this.nc.subscribe(this.names.signalSubject(topic), {
+        callback: (err, msg) => {
+          if (!err) onData(safeJson(msg.data));
+        },
+      });
+      return () => sub.unsubscribe();
+    },
+  };
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * NATS names in one place. A namespace (NATS_NAMESPACE) prefixes every subject and suffixes the
+ * stream, so several deployments (or parallel test runs) can share one NATS server safely.
+ */
+export interface BrokerNames {
+  stream: string;
+  messageSubject(channel: string): string;
+  messageWildcard: string;
+  deliverySubject(channel: string): string;
+  deliveryWildcard: string;
+  signalSubject(topic: string): string;
+  persistDurable: string;
+}
+
+export function brokerNames(namespace?: string): BrokerNames {
+  const p = namespace ? `${namespace}.` : "";
+  return {
+    stream: namespace ? `MESSAGES_${namespace}` : "MESSAGES",
+    messageSubject: (channel) => `${p}message.${channel}`,
+    messageWildcard: `${p}message.>`,
+    deliverySubject: (channel) => `${p}delivery.${channel}`,
+    deliveryWildcard: `${p}delivery.>`,
+    signalSubject: (topic) => `${p}signal.${topic}`,
+    persistDurable: "persist",
+  };
+}

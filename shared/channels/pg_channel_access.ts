@@ -1,0 +1,79 @@
+import type { Sql } from "../db/postgres.ts";
+import type { ChannelKind } from "../domain/channel.ts";
+import { AppError } from "../errors.ts";
+import type { ChannelAccess } from "../ports/channel_access.ts";
+
+/** A small TTL cache bounded in entries; the oldest entry goes first when full. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; expires: number }>();
+  constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
+
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expires < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.entries.size >= this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+}
+
+/**
+ * Channel kind and membership from PostgreSQL, cached for a few seconds so the hot publish path
+ * rarely touches the database. A revoked membership takes effect within `ttlMs`.
+ */
+export class PgChannelAccess implements ChannelAccess {
+  private readonly kinds: TtlCache<ChannelKind>;
+  private readonly members: TtlCache<boolean>;
+
+  constructor(private readonly sql: Sql, ttlMs = 5_000, maxEntries = 50_000) {
+    this.kinds = new TtlCache(ttlMs, maxEntries);
+    this.members = new TtlCache(ttlMs, maxEntries);
+  }
+
+  async authorize(userId: string, channel: string): Promise<void> {
+    const kind = this.kinds.get(channel) ?? await this.loadKind(userId, channel);
+    if (kind === "public") return;
+    const key = `${channel}\n${userId}`;
+    let member = this.members.get(key);
+    if (member === undefined) {
+      member = await this.query(async () =>
+        (await this.sql`
+          select 1 from channel_members where channel_id = ${channel} and user_id = ${userId}`)
+          .length > 0
+      );
+      this.members.set(key, member);
+    }
+    if (!member) throw new AppError("FORBIDDEN", `not a member of channel ${channel}`);
+  }
+
+  private async loadKind(userId: string, channel: string): Promise<ChannelKind> {
+    const kind = await this.query(async () => {
+      const [row] = await this.sql<{ kind: ChannelKind }[]>`
+        with created as (
+          insert into channels (id, kind, created_by) values (${channel}, 'public', ${userId})
+          on conflict (id) do nothing returning kind
+        )
+        select kind from created union all select kind from channels where id = ${channel}`;
+      return row.kind;
+    });
+    this.kinds.set(channel, kind);
+    return kind;
+  }
+
+  private async query<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch {
+      throw new AppError("UNAVAILABLE", "channel directory unavailable");
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { ChannelId } from "./channel.ts";
+
+/** A client's idempotency key: a retry with the same value never makes a second message. */
+export const ClientMsgId = z.string().regex(
+  /^[A-Za-z0-9_:.-]{1,128}$/,
+  "clientMsgId must match [A-Za-z0-9_:.-]{1,128}",
+);
+
+/** What the producer appends to the log: accepted, not yet sequenced. */
+export const AcceptedMessage = z.object({
+  id: z.uuid(),
+  channel: ChannelId,
+  clientMsgId: ClientMsgId,
+  sender: z.uuid(),
+  body: z.string(),
+  sentAt: z.iso.datetime(),
+});
+export type AcceptedMessage = z.infer<typeof AcceptedMessage>;
+
+/** A persisted message: `seq` is gap-free and increasing within its channel. */
+export const StoredMessage = AcceptedMessage.extend({ seq: z.number().int().positive() });
+export type StoredMessage = z.infer<typeof StoredMessage>;
+
+/** The log's idempotency key: per sender, so two users' equal clientMsgIds never collide. */
+export function dedupeKey(m: Pick<AcceptedMessage, "sender" | "clientMsgId">): string {
+  return `${m.sender}:${m.clientMsgId}`;
+}

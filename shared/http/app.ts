@@ -1,0 +1,107 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import type { Registry } from "prom-client";
+import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
+import type { Logger } from "../logging/logger.ts";
+
+/** A named dependency check for `/ready`; resolves true when the dependency answers. */
+export type ReadinessCheck = () => boolean | Promise<boolean>;
+
+export interface ServiceAppOptions {
+  service: string;
+  version?: string;
+  registry: Registry;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+  /** True once a graceful drain has begun: `/ready` turns 503 so load balancers move away. */
+  draining: () => boolean;
+  maxBodyBytes?: number;
+}
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+async function runCheck(check: ReadinessCheck): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(check),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)),
+    ]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The HTTP shell every service shares: operational endpoints, generated OpenAPI + Swagger UI, one
+ * error shape, a body-size limit, and validation failures answered as INVALID.
+ */
+export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+        throw new AppError("INVALID", `${where}${issue.message}`);
+      }
+    },
+  });
+
+  app.onError((err, c) => {
+    // Hono raises HTTPException for e.g. malformed JSON bodies: that is the client's mistake.
+    const appErr = err instanceof AppError
+      ? err
+      : "status" in err && (err as { status: number }).status === 400
+      ? new AppError("INVALID", "malformed request body")
+      : toAppError(err);
+    if (appErr.code === "INTERNAL") {
+      opts.logger.error("request failed", { path: c.req.path, err });
+    }
+    if (appErr.retryAfterSeconds !== undefined) {
+      c.header("Retry-After", String(Math.ceil(appErr.retryAfterSeconds)));
+    }
+    return c.json(errorBody(appErr), HTTP_STATUS[appErr.code]);
+  });
+  app.notFound((c) => c.json(errorBody(new AppError("NOT_FOUND", "no such route")), 404));
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? 64 * 1024,
+      onError: () => {
+        throw new AppError("TOO_LARGE", "request body too large");
+      },
+    }),
+  );
+
+  app.get("/health", (c) => c.json({ status: "ok", service: opts.service }));
+  app.get("/ready", async (c) => {
+    const names = Object.keys(opts.readiness);
+    const results = await Promise.all(names.map((n) => runCheck(opts.readiness[n])));
+    const checks = Object.fromEntries(names.map((n, i) => [n, results[i] ? "up" : "down"]));
+    const ready = !opts.draining() && results.every(Boolean);
+    return c.json(
+      { status: ready ? "ready" : "unavailable", draining: opts.draining(), checks },
+      ready ? 200 : 503,
+    );
+  });
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", opts.registry.contentType);
+    return c.body(await opts.registry.metrics());
+  });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: `rtm ${opts.service}`, version: opts.version ?? "0.1.0" },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.get("/v1/swagger/index.html", swaggerUI({ url: "/v1/openapi.json" }));
+  app.get("/v1/swagger", (c) => c.redirect("/v1/swagger/index.html"));
+  return app;
+}

@@ -1,0 +1,16 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "../errors.ts";
+
+/** OpenAPI component for the shared error shape, referenced by every route's error responses. */
+export const ErrorResponse = z.object({
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
+}).openapi("Error");
+
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, {
+      description: "error",
+      content: { "application/json": { schema: ErrorResponse } },
+    }]),
+  );
+}

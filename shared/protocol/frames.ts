@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { ChannelId } from "../domain/channel.ts";
+import { ClientMsgId, type StoredMessage } from "../domain/message.ts";
+import type { ErrorCode } from "../errors.ts";
+
+/** Client → server frames. Every request carries a client-chosen `id` echoed in its reply. */
+const RequestId = z.union([z.number().int(), z.string().max(64)]);
+
+export const PublishFrame = z.object({
+  id: RequestId,
+  type: z.literal("publish"),
+  channel: ChannelId,
+  clientMsgId: ClientMsgId,
+  body: z.string(),
+});
+export const SubscribeFrame = z.object({
+  id: RequestId,
+  type: z.literal("subscribe"),
+  channel: ChannelId,
+  since: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+export const UnsubscribeFrame = z.object({
+  id: RequestId,
+  type: z.literal("unsubscribe"),
+  channel: ChannelId,
+});
+export const PingFrame = z.object({ id: RequestId.optional(), type: z.literal("ping") });
+
+export const ProducerClientFrame = z.discriminatedUnion("type", [PublishFrame, PingFrame]);
+export const ConsumerClientFrame = z.discriminatedUnion("type", [
+  SubscribeFrame,
+  UnsubscribeFrame,
+  PingFrame,
+]);
+export type PublishFrame = z.infer<typeof PublishFrame>;
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+export type ProducerClientFrame = z.infer<typeof ProducerClientFrame>;
+export type ConsumerClientFrame = z.infer<typeof ConsumerClientFrame>;
+export type RequestIdValue = z.infer<typeof RequestId>;
+
+/** Server → client frames. */
+export type AckFrame = {
+  id: RequestIdValue;
+  type: "ack";
+  channel: string;
+  clientMsgId: string;
+  streamSeq: number;
+  duplicate: boolean;
+};
+export type ErrorFrame = {
+  id?: RequestIdValue;
+  type: "error";
+  code: ErrorCode;
+  message: string;
+};
+export type SubscribedFrame = {
+  id: RequestIdValue;
+  type: "subscribed";
+  channel: string;
+  lastSeq: number;
+  recovered: boolean;
+};
+export type UnsubscribedFrame = { id: RequestIdValue; type: "unsubscribed"; channel: string };
+export type MessageFrame = { type: "message" } & StoredMessage;
+export type PresenceFrame = {
+  type: "presence";
+  channel: string;
+  joined: string[];
+  left: string[];
+};
+export type PongFrame = { id?: RequestIdValue; type: "pong" };
+export type ServerFrame =
+  | AckFrame
+  | ErrorFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | MessageFrame
+  | PresenceFrame
+  | PongFrame;
+
+export function messageFrame(m: StoredMessage): MessageFrame {
+  return {
+    type: "message",
+    channel: m.channel,
+    seq: m.seq,
+    id: m.id,
+    clientMsgId: m.clientMsgId,
+    sender: m.sender,
+    body: m.body,
+    sentAt: m.sentAt,
+  };
+}
+
+/** WebSocket close codes in the application range (4000–4999), shared by both socket services. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  FRAME_TOO_LARGE: 4009,
+  RATE_LIMITED: 4029,
+  TOKEN_EXPIRED: 4001,
+  SLOW_CONSUMER: 4008,
+  TOO_MANY_CONNECTIONS: 4030,
+} as const;

@@ -1,0 +1,141 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import postgres from "postgres";
+import { brokerNames } from "../broker/subjects.ts";
+import { freePort } from "../net.ts";
+
+/** Where the shared test servers live (CI starts them when absent). */
+export const TEST_PG_ADMIN_URL = Deno.env.get("TEST_PG_ADMIN_URL") ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+export const TEST_NATS_URL = Deno.env.get("TEST_NATS_URL") ?? "nats://127.0.0.1:4222";
+
+/** A fresh, empty database on the shared PostgreSQL, dropped by `drop()`. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `rtm_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(TEST_PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = postgres(TEST_PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+/** Removes a test namespace's stream (and with it its consumers) from the shared NATS. */
+export async function deleteNamespace(natsUrl: string, namespace: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(brokerNames(namespace).stream).catch(() => {});
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A NATS namespace of its own, so parallel runs never share a stream. */
+export function testNamespace(): string {
+  return `t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+export interface ServiceProcess {
+  port: number;
+  child: Deno.ChildProcess;
+  /** Everything the process wrote to stderr so far (its JSON logs). */
+  logs(): string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** Starts `deno run -A <entry>` from the repo root with `env`, and waits for `healthUrl`. */
+export async function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  healthUrl: string,
+  port: number,
+  timeoutMs = 30_000,
+): Promise<ServiceProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", entry],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let logs = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) logs += decoder.decode(chunk);
+  };
+  const pumping = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const status = child.status;
+  let exited = false;
+  status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    if (exited) {
+      await pumping;
+      throw new Error(`${entry} exited before it was healthy:\n${logs}`);
+    }
+    try {
+      const res = await fetch(healthUrl);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${entry} not healthy within ${timeoutMs} ms:\n${logs}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    child,
+    logs: () => logs,
+    stop: async (signal = "SIGTERM") => {
+      const kill = (sig: Deno.Signal) => {
+        try {
+          if (!exited) child.kill(sig);
+        } catch { /* already gone */ }
+      };
+      kill(signal);
+      // A graceful stop that hangs is a bug to see in the logs, not a hung test run.
+      const force = setTimeout(() => kill("SIGKILL"), 15_000);
+      const { code } = await status;
+      clearTimeout(force);
+      await pumping;
+      return code;
+    },
+  };
+}
+
+export { freePort };
+
+/** Registers a fresh user and logs in; returns the user id and access token. */
+export async function registerAndLogin(
+  authBaseUrl: string,
+  email = `user-${crypto.randomUUID()}@example.com`,
+  password = "correct horse battery",
+): Promise<{ userId: string; token: string; email: string }> {
+  const reg = await fetch(`${authBaseUrl}/v1/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  const login = await fetch(`${authBaseUrl}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
+  const body = await login.json();
+  return { userId: body.user.id, token: body.accessToken, email };
+}

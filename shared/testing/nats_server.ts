@@ -1,0 +1,58 @@
+import { freePort } from "../net.ts";
+
+export interface NatsServerProcess {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** Stops the server (SIGTERM, or SIGKILL with `kill`); JetStream data stays in storeDir. */
+  stop(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts it again on the same port and store, as after a crash or an upgrade. */
+  restart(): Promise<void>;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nats-server not listening on ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * A nats-server of our own (Debian's binary) with JetStream on a free port, for tests that stop
+ * and restart the broker; never the shared one on 4222.
+ */
+export async function startNatsServer(
+  opts: { port?: number; storeDir?: string; binary?: string } = {},
+): Promise<NatsServerProcess> {
+  const port = opts.port ?? freePort();
+  const storeDir = opts.storeDir ?? await Deno.makeTempDir({ prefix: "rtm-nats-" });
+  const binary = opts.binary ?? Deno.env.get("NATS_SERVER_BIN") ?? "nats-server";
+  let child: Deno.ChildProcess;
+  const spawn = async () => {
+    child = new Deno.Command(binary, {
+      args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitForPort(port, 10_000);
+  };
+  await spawn();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop: async ({ kill } = {}) => {
+      try {
+        child.kill(kill ? "SIGKILL" : "SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+    restart: spawn,
+  };
+}

@@ -1,0 +1,108 @@
+import {
+  createTestDatabase,
+  deleteNamespace,
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  TEST_NATS_URL,
+  testNamespace,
+} from "./infra.ts";
+
+export interface DistributedSystem {
+  databaseUrl: string;
+  natsUrl: string;
+  namespace: string;
+  authUrl: string;
+  producerUrl: string;
+  consumerUrls: string[];
+  auth: ServiceProcess;
+  producer: ServiceProcess;
+  consumers: ServiceProcess[];
+  /** Env every service of this system runs with (to start more instances). */
+  env: Record<string, string>;
+  startConsumer(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The distributed mode as real processes: auth, producer and `consumers` consumer instances,
+ * against the shared NATS (own namespace) and a fresh database on the shared PostgreSQL.
+ */
+export async function startDistributed(opts: {
+  consumers?: number;
+  env?: Record<string, string>;
+  natsUrl?: string;
+} = {}): Promise<DistributedSystem> {
+  const db = await createTestDatabase();
+  const namespace = testNamespace();
+  const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
+  const authPort = freePort();
+  const dataDir = await Deno.makeTempDir({ prefix: "rtm-test-" });
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    NATS_URL: natsUrl,
+    NATS_NAMESPACE: namespace,
+    AUTH_JWKS_URL: `http://127.0.0.1:${authPort}/.well-known/jwks.json`,
+    AUTH_KEY_FILE: `${dataDir}/signing-key.json`,
+    LOG_LEVEL: "warn",
+    // Streams reserve their max size on the server: keep test streams small.
+    STREAM_MAX_BYTES: String(64 * 1024 * 1024),
+    ...opts.env,
+  };
+  const auth = await spawnService(
+    "auth/src/main.ts",
+    { ...env, AUTH_HTTP_PORT: String(authPort), AUTH_GRPC_PORT: String(freePort()) },
+    `http://127.0.0.1:${authPort}/health`,
+    authPort,
+  );
+  const producerPort = freePort();
+  const consumers: ServiceProcess[] = [];
+  const startConsumer = async (extraEnv: Record<string, string> = {}) => {
+    const port = freePort();
+    const c = await spawnService(
+      "consumer/cmd/main.ts",
+      { ...env, ...extraEnv, CONSUMER_PORT: String(port) },
+      `http://127.0.0.1:${port}/health`,
+      port,
+    );
+    consumers.push(c);
+    return c;
+  };
+  const [producer] = await Promise.all([
+    spawnService(
+      "producer/cmd/main.ts",
+      { ...env, PRODUCER_PORT: String(producerPort) },
+      `http://127.0.0.1:${producerPort}/health`,
+      producerPort,
+    ),
+    // auth has run the migrations already; consumers re-check them under a lock.
+    startConsumer(),
+  ]);
+  for (let i = 1; i < (opts.consumers ?? 1); i++) await startConsumer();
+  return {
+    databaseUrl: db.url,
+    natsUrl,
+    namespace,
+    authUrl: `http://127.0.0.1:${authPort}`,
+    producerUrl: `http://127.0.0.1:${producerPort}`,
+    get consumerUrls() {
+      return consumers.map((c) => `http://127.0.0.1:${c.port}`);
+    },
+    auth,
+    producer,
+    consumers,
+    env,
+    startConsumer,
+    stop: async () => {
+      await Promise.all([auth, producer, ...consumers].map((p) => p.stop()));
+      await db.drop();
+      await deleteNamespace(natsUrl, namespace);
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** ws:// form of an http:// base URL. */
+export function wsUrl(httpBase: string): string {
+  return `${httpBase.replace(/^http/, "ws")}/v1/ws`;
+}
