@@ -4,8 +4,6 @@ import { publishAndReceive } from "./flow.ts";
 
 Deno.test("single-node mode: embedded PostgreSQL and in-process broker, one process", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "rtm-single-" });
-  // PostgreSQL runs as its own user when we are root: it must be able to enter the folder.
-  await Deno.chmod(dataDir, 0o755);
   const [auth, producer, consumer] = [freePort(), freePort(), freePort()];
   const env: Record<string, string> = {
     DATA_DIR: dataDir,

@@ -25,7 +25,6 @@ const env: Record<string, string> = { DENO_COVERAGE_DIR: COVERAGE_DIR };
 const cleanups: (() => Promise<void>)[] = [];
 if (!Deno.env.get("TEST_PG_ADMIN_URL") && !await answers(5432)) {
   const dataDir = await Deno.makeTempDir({ prefix: "rtm-test-pg-" });
-  await Deno.chmod(dataDir, 0o755); // PostgreSQL runs as its own user when we are root
   const pg = await startEmbeddedPostgres({ dataDir: `${dataDir}/pg`, database: "postgres" });
   env.TEST_PG_ADMIN_URL = pg.url;
   cleanups.push(async () => {

