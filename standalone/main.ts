@@ -64,7 +64,10 @@ const broker: Broker = settings.NATS_URL
     name: "rtm-single-node",
     logger,
   })
-  : new InProcessBroker(settings.STREAM_DUPLICATE_WINDOW_SECONDS * 1000);
+  : await InProcessBroker.durable(
+    `${settings.DATA_DIR}/broker/journal.jsonl`,
+    settings.STREAM_DUPLICATE_WINDOW_SECONDS * 1000,
+  );
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 
 const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));

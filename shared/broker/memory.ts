@@ -1,5 +1,7 @@
 import type { AcceptedMessage, StoredMessage } from "../domain/message.ts";
-import type { AppendResult, Broker, QueuedMessage } from "../ports/broker.ts";
+import { AppError } from "../errors.ts";
+import type { AppendResult, Broker, MessageLog, QueuedMessage } from "../ports/broker.ts";
+import { FileJournal } from "./journal.ts";
 
 interface Entry {
   seq: number;
@@ -10,12 +12,15 @@ interface Entry {
 /**
  * The single-node default's broker: the same contract as JetStream (append acked once stored,
  * dedupe window, at-least-once persist queue, fan-out delivery) inside one process, so a newcomer
- * needs no NATS. It keeps the log in memory: messages are durable once the consumer has written
- * them to PostgreSQL, which in one process happens within milliseconds of the ack.
+ * needs no NATS. With a journal, "stored" means fsync'd to disk, and messages acked but not yet
+ * in PostgreSQL when the process died are replayed at the next start.
  */
 export class InProcessBroker implements Broker {
   private seq = 0;
-  private readonly dedupe = new Map<string, { seq: number; at: number }>();
+  /** `stored` settles when the first append of that key is durable (duplicates wait for it). */
+  private readonly dedupe = new Map<string, { seq: number; at: number; stored: Promise<void> }>();
+  /** Appended and not yet acked or terminated: the journal may be emptied only at zero. */
+  private unsettled = 0;
   private readonly ready: Entry[] = [];
   private readonly inFlight = new Map<number, Entry>();
   private wake: (() => void) | undefined;
@@ -23,23 +28,58 @@ export class InProcessBroker implements Broker {
   private readonly signalListeners = new Map<string, Set<(d: unknown) => void>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
-  constructor(private readonly duplicateWindowMs = 120_000) {}
+  constructor(
+    private readonly duplicateWindowMs = 120_000,
+    private readonly journal?: FileJournal,
+  ) {}
+
+  /**
+   * A broker whose acks survive a crash: appends are journaled under `journalPath` and whatever
+   * a previous run left unpersisted is queued again.
+   */
+  static async durable(journalPath: string, duplicateWindowMs: number): Promise<InProcessBroker> {
+    const { journal, records } = await FileJournal.open(journalPath);
+    const broker = new InProcessBroker(duplicateWindowMs, journal);
+    for (const r of records) {
+      broker.seq = Math.max(broker.seq, r.seq);
+      broker.dedupe.set(r.dedupeKey, { seq: r.seq, at: r.at, stored: Promise.resolve() });
+      broker.ready.push({ seq: r.seq, message: r.message, deliveryCount: 0 });
+      broker.unsettled++;
+    }
+    return broker;
+  }
 
   healthy(): boolean {
     return true;
   }
 
-  log = {
-    append: (message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> => {
+  log: MessageLog = {
+    append: async (message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> => {
       const now = Date.now();
       this.expireDedupe(now);
       const seen = this.dedupe.get(dedupeKey);
-      if (seen) return Promise.resolve({ streamSeq: seen.seq, duplicate: true });
+      if (seen) {
+        await seen.stored;
+        return { streamSeq: seen.seq, duplicate: true };
+      }
       const seq = ++this.seq;
-      this.dedupe.set(dedupeKey, { seq, at: now });
+      this.unsettled++;
+      const stored = this.journal?.append({ seq, at: now, dedupeKey, message }) ??
+        Promise.resolve();
+      this.dedupe.set(dedupeKey, { seq, at: now, stored });
+      try {
+        await stored;
+      } catch {
+        this.unsettled--;
+        this.dedupe.delete(dedupeKey);
+        throw new AppError(
+          "UNAVAILABLE",
+          "message log unavailable, retry with the same clientMsgId",
+        );
+      }
       this.ready.push({ seq, message, deliveryCount: 0 });
       this.wake?.();
-      return Promise.resolve({ streamSeq: seq, duplicate: false });
+      return { streamSeq: seq, duplicate: false };
     },
   };
 
@@ -74,14 +114,19 @@ export class InProcessBroker implements Broker {
   private lease(entry: Entry): QueuedMessage {
     entry.deliveryCount++;
     this.inFlight.set(entry.seq, entry);
-    const settle = () => this.inFlight.delete(entry.seq);
+    const release = () => this.inFlight.delete(entry.seq);
+    const settle = () => {
+      if (!release()) return;
+      // Every journaled message is in PostgreSQL (or dead-lettered): the journal can be emptied.
+      if (--this.unsettled === 0) this.journal?.truncateIf(() => this.unsettled === 0);
+    };
     return {
       message: entry.message,
       deliveryCount: entry.deliveryCount,
       ack: settle,
       term: settle,
       nak: (delayMs) => {
-        if (!settle()) return;
+        if (!release()) return;
         const timer = setTimeout(() => {
           this.timers.delete(timer);
           // Redeliveries go first, keeping the log's order as JetStream would.
@@ -120,6 +165,7 @@ export class InProcessBroker implements Broker {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.wake?.();
+    this.journal?.close();
     return Promise.resolve();
   }
 }
