@@ -63,7 +63,12 @@ export class PgChannelAccess implements ChannelAccess {
           on conflict (id) do nothing returning kind
         )
         select kind from created union all select kind from channels where id = ${channel}`;
-      return row.kind;
+      if (row) return row.kind;
+      // Lost a race with a concurrent first use: our snapshot predates the winner's row, which
+      // is committed by now (the insert waited for it), so a fresh statement sees it.
+      const [winner] = await this.sql<{ kind: ChannelKind }[]>`
+        select kind from channels where id = ${channel}`;
+      return winner.kind;
     });
     this.kinds.set(channel, kind);
     return kind;
