@@ -1,0 +1,168 @@
+import type { AckFrame, ErrorFrame, MessageFrame, ServerFrame } from "../shared/protocol/frames.ts";
+import { LatencyHistogram } from "./histogram.ts";
+import type { Ledger, SubscriberTrack } from "./ledger.ts";
+
+/** Where the current measurement window records; a scenario swaps in a fresh one per step. */
+export class Probe {
+  readonly ack = new LatencyHistogram();
+  readonly delivery = new LatencyHistogram();
+  sent = 0;
+  acks = 0;
+  errors = 0;
+  deliveries = 0;
+}
+
+/** The body carries its send time (this process's clock) and pads to a fixed size. */
+export function timedBody(size: number): string {
+  const stamp = performance.now().toFixed(3);
+  return stamp + " " + "x".repeat(Math.max(0, size - stamp.length - 1));
+}
+
+function sentAt(body: string): number {
+  return parseFloat(body);
+}
+
+/** Opens a WebSocket with a bearer token; rejects on error or after `timeoutMs`. */
+export function openSocket(url: string, token: string, timeoutMs = 15_000): Promise<WebSocket> {
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`websocket to ${url} not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(ws);
+    };
+    ws.onerror = (e) => {
+      clearTimeout(timer);
+      reject(new Error(`websocket to ${url} failed: ${(e as ErrorEvent).message}`));
+    };
+  });
+}
+
+/** Runs `make(i)` for i < n with at most `concurrency` in flight. */
+export async function inBatches<T>(
+  n: number,
+  concurrency: number,
+  make: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await make(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
+  return out;
+}
+
+/** An open-loop publisher socket: sends without waiting, matches acks by request id. */
+export class Publisher {
+  private nextId = 0;
+  private readonly pending = new Map<number, { t: number; channel: string; clientMsgId: string }>();
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly name: string,
+    private readonly ledger: Ledger,
+    private readonly probe: () => Probe,
+  ) {
+    ws.onmessage = (e) => this.onFrame(JSON.parse(e.data as string) as ServerFrame);
+  }
+
+  static async open(
+    url: string,
+    token: string,
+    name: string,
+    ledger: Ledger,
+    probe: () => Probe,
+  ): Promise<Publisher> {
+    return new Publisher(await openSocket(url, token), name, ledger, probe);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  publish(channel: string, bodySize: number): void {
+    const id = this.nextId++;
+    const clientMsgId = `${this.name}-${id}`;
+    const body = timedBody(bodySize);
+    this.pending.set(id, { t: sentAt(body), channel, clientMsgId });
+    this.ws.send(JSON.stringify({ id, type: "publish", channel, clientMsgId, body }));
+    this.probe().sent++;
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    if (frame.type !== "ack" && frame.type !== "error") return;
+    const id = (frame as AckFrame | ErrorFrame).id as number;
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    const probe = this.probe();
+    if (frame.type === "ack") {
+      probe.ack.recordMs(performance.now() - p.t);
+      probe.acks++;
+      this.ledger.ack(p.channel, p.clientMsgId);
+    } else {
+      probe.errors++;
+      this.ledger.publishErrors++;
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** A subscriber socket on one channel: checks seqs and records publish→delivery latency. */
+export class Subscriber {
+  private track?: SubscriberTrack;
+
+  private constructor(private readonly ws: WebSocket, private readonly probe: () => Probe) {}
+
+  static async open(url: string, token: string, probe: () => Probe): Promise<Subscriber> {
+    return new Subscriber(await openSocket(url, token), probe);
+  }
+
+  /** Subscribes and resolves once `subscribed` arrives; messages then go to the ledger. */
+  subscribe(channel: string, ledger: Ledger, witness: boolean, timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`subscribe ${channel} timed out`)),
+        timeoutMs,
+      );
+      this.ws.onmessage = (e) => {
+        const frame = JSON.parse(e.data as string) as ServerFrame;
+        if (frame.type === "message") return this.onMessage(frame);
+        if (frame.type === "subscribed") {
+          clearTimeout(timer);
+          this.track = ledger.subscriber(channel, frame.lastSeq, witness);
+          resolve();
+        } else if (frame.type === "error") {
+          clearTimeout(timer);
+          reject(new Error(`subscribe ${channel}: ${frame.code} ${frame.message}`));
+        }
+      };
+      this.ws.send(JSON.stringify({ id: 1, type: "subscribe", channel }));
+    });
+  }
+
+  private onMessage(m: MessageFrame): void {
+    const probe = this.probe();
+    probe.delivery.recordMs(performance.now() - sentAt(m.body));
+    probe.deliveries++;
+    this.track!.onMessage(m.seq, m.clientMsgId);
+  }
+
+  get lastSeq(): number {
+    return this.track?.lastSeq ?? 0;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

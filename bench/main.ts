@@ -1,0 +1,261 @@
+/**
+ * `deno task bench` (full) and `deno task bench:quick`: the distributed mode as real processes
+ * against the NATS and PostgreSQL on 127.0.0.1 (or TEST_NATS_URL / TEST_PG_ADMIN_URL), loaded
+ * from this process over real WebSockets. Prints a progress line per step and a table, writes
+ * every figure as JSON, and after a full run rewrites bench/RESULTS.md. Exits 1 when a
+ * correctness check fails or a scenario breaks.
+ */
+import { connectPostgres } from "../shared/db/postgres.ts";
+import { registerAndLogin } from "../shared/testing/infra.ts";
+import { startDistributed, wsUrl } from "../shared/testing/system.ts";
+import {
+  type CoreCeiling,
+  type DurableCeiling,
+  durableCeiling,
+  natsCoreCeiling,
+} from "./ceilings.ts";
+import { type ConnectionsResult, connectionsScenario } from "./connections.ts";
+import { type CpuGroups, cpuMeter } from "./cpu.ts";
+import { FanoutLoad, type StepResult } from "./fanout.ts";
+import { type ChannelFacts, Ledger } from "./ledger.ts";
+import { describeMachine, type Machine } from "./machine.ts";
+import { type Profile, PROFILES } from "./profiles.ts";
+import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
+
+export type MeasuredStep = StepResult & { cpu: Record<string, number> };
+
+export interface BenchResults {
+  profile: Profile;
+  machine: Machine;
+  durationSeconds: number;
+  ceilings: { core?: CoreCeiling; durable?: DurableCeiling };
+  fanout?: { steps: MeasuredStep[]; bestRate: number; bestDeliveryRate: number };
+  latency?: MeasuredStep;
+  connections?: ConnectionsResult;
+  correctness: { violations: number; examples: string[]; publishErrors: number };
+  failures: string[];
+  targets: TargetCheck[];
+  ok: boolean;
+}
+
+const profile = PROFILES[Deno.args.includes("--quick") ? "quick" : "full"];
+const began = performance.now();
+const progress = (scenario: string) => (line: string) =>
+  console.log(
+    `[${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s] ${scenario}: ${line}`,
+  );
+
+await raiseFileLimit(profile.sockets + 2_000);
+const sys = await startDistributed({
+  env: {
+    RATE_PER_SECOND: "1000000",
+    RATE_BURST: "1000000",
+    MAX_CONNECTIONS: "50000",
+    MAX_CONNECTIONS_PER_USER: "50000",
+    CONSUMER_MAX_CONNECTIONS: "50000",
+    ACCESS_TOKEN_TTL_SECONDS: "7200",
+    PERSIST_BATCH_SIZE: String(profile.persistBatch),
+    STREAM_MAX_BYTES: String(512 * 1024 * 1024),
+  },
+});
+const results: BenchResults = {
+  profile,
+  machine: await describeMachine(sys.natsUrl, sys.databaseUrl),
+  durationSeconds: 0,
+  ceilings: {},
+  correctness: { violations: 0, examples: [], publishErrors: 0 },
+  failures: [],
+  targets: [],
+  ok: false,
+};
+const ledger = new Ledger();
+const cpuGroups: CpuGroups = {
+  bench: { pids: [Deno.pid] },
+  producer: { pids: [sys.producer.child.pid] },
+  consumer: { pids: sys.consumers.map((c) => c.child.pid) },
+  nats: { comm: "nats-server" },
+  postgres: { comm: "postgres" },
+};
+const run = async (name: string, scenario: () => Promise<void>) => {
+  try {
+    await scenario();
+  } catch (err) {
+    progress(name)(`FAILED: ${err instanceof Error ? err.message : err}`);
+    results.failures.push(`${name}: ${err instanceof Error ? err.message : err}`);
+  }
+};
+
+try {
+  const { token } = await registerAndLogin(sys.authUrl);
+  const urls = { producerWs: wsUrl(sys.producerUrl), consumerWs: wsUrl(sys.consumerUrls[0]) };
+  const runId = crypto.randomUUID().slice(0, 6);
+  const { topology } = profile;
+
+  await run("ceiling nats core", async () => {
+    const log = progress("ceiling nats core");
+    log(`${profile.coreMessages} messages to ${topology.subscribersPerChannel} subscribers`);
+    const core = await natsCoreCeiling({
+      natsUrl: sys.natsUrl,
+      namespace: sys.namespace,
+      messages: profile.coreMessages,
+      subscribers: topology.subscribersPerChannel,
+      bodyBytes: topology.bodyBytes,
+      timeoutMs: 60_000,
+    });
+    results.ceilings.core = core;
+    log(`${core.msgPerSec} msg/s, ${core.deliveriesPerSec} deliveries/s`);
+  });
+
+  await run("ceiling jetstream→postgres", async () => {
+    const log = progress("ceiling jetstream→postgres");
+    log(`${profile.durableMessages} messages, batches of ${profile.persistBatch}`);
+    const durable = await durableCeiling({
+      natsUrl: sys.natsUrl,
+      namespace: sys.namespace,
+      messages: profile.durableMessages,
+      channels: topology.channels,
+      batchSize: profile.persistBatch,
+      bodyBytes: topology.bodyBytes,
+      timeoutMs: 120_000,
+    });
+    results.ceilings.durable = durable;
+    log(`publish ${durable.publishPerSec} msg/s, persisted ${durable.persistedPerSec} msg/s`);
+  });
+
+  const fanout = await FanoutLoad.open(urls, token, topology, ledger, `fan${runId}`);
+  await run("fan-out", async () => {
+    const log = progress("fan-out");
+    const steps: MeasuredStep[] = [];
+    for (const rate of profile.fanoutRates) {
+      const cpu = await cpuMeter(cpuGroups);
+      const step = await fanout.step(rate, profile.stepMs, profile.graceMs);
+      steps.push({ ...step, cpu: await cpu.stop() });
+      log(stepLine(step));
+      if (!await fanout.settle(60_000)) throw new Error("backlog did not drain within 60 s");
+      if (!step.sustained) break;
+    }
+    const best = steps.filter((s) => s.sustained).at(-1);
+    results.fanout = {
+      steps,
+      bestRate: best?.sentRate ?? 0,
+      bestDeliveryRate: best?.deliveryRate ?? 0,
+    };
+  });
+
+  await run("latency", async () => {
+    const log = progress("latency");
+    log(`${profile.latencyRate} msg/s for ${profile.latencyMs / 1000} s`);
+    const cpu = await cpuMeter(cpuGroups);
+    const step = await fanout.step(profile.latencyRate, profile.latencyMs, profile.graceMs);
+    results.latency = { ...step, cpu: await cpu.stop() };
+    log(stepLine(step));
+    await fanout.settle(60_000);
+  });
+  fanout.close();
+
+  await run("connections", async () => {
+    const log = progress("connections");
+    log(`opening ${profile.sockets} idle subscriber sockets on a consumer of their own`);
+    const consumer = await sys.startConsumer();
+    try {
+      const c = await connectionsScenario({
+        consumer,
+        producerWs: urls.producerWs,
+        token,
+        sockets: profile.sockets,
+        broadcasts: profile.broadcasts,
+        ledger,
+        channel: `bcast${runId}`,
+        progress: log,
+      });
+      results.connections = c;
+      log(
+        `RSS ${c.rssMiB} MiB (idle ${c.rssIdleMiB} MiB, ${c.perSocketKiB} KiB/socket), ` +
+          `broadcast p99 ${c.delivery.p99} ms, ${c.deliveries} deliveries`,
+      );
+      if (!c.complete) throw new Error("a broadcast did not reach every socket within 30 s");
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  await run("correctness", async () => {
+    const verdict = ledger.verify(await channelFacts(sys.databaseUrl));
+    results.correctness = {
+      violations: verdict.count,
+      examples: verdict.examples,
+      publishErrors: ledger.publishErrors,
+    };
+    progress("correctness")(
+      verdict.count === 0
+        ? `ok: ${ledger.ackedCount()} acked messages, each stored once with gap-free seqs and ` +
+          `delivered once in order to every subscriber`
+        : `${verdict.count} VIOLATIONS: ${verdict.examples.join("; ")}`,
+    );
+    if (verdict.count > 0) throw new Error(`${verdict.count} correctness violations`);
+  });
+} finally {
+  await sys.stop();
+}
+
+results.durationSeconds = Math.round((performance.now() - began) / 1000);
+results.machine.loadAverage = Deno.loadavg();
+results.targets = targetChecks(results);
+results.ok = results.failures.length === 0;
+console.log("\n" + renderTable(results));
+const outDir = new URL(profile.name === "full" ? "./" : "./out/", import.meta.url);
+await Deno.mkdir(outDir, { recursive: true });
+const jsonFile = new URL(profile.name === "full" ? "RESULTS.json" : "quick.json", outDir);
+await Deno.writeTextFile(jsonFile, JSON.stringify(results, null, 2) + "\n");
+console.log(`figures: ${jsonFile.pathname}`);
+if (profile.name === "full") {
+  const md = new URL("RESULTS.md", outDir);
+  const notes = await Deno.readTextFile(new URL("NOTES.md", import.meta.url)).catch(() => "");
+  await Deno.writeTextFile(md, renderResultsMarkdown(results, notes));
+  console.log(`results: ${md.pathname}`);
+}
+console.log(results.ok ? "bench: ok" : `bench: FAILED (${results.failures.join("; ")})`);
+Deno.exit(results.ok ? 0 : 1);
+
+function stepLine(s: StepResult): string {
+  return `${s.targetRate} msg/s → sent ${s.sentRate}/s, ${s.deliveryRate} deliveries/s, ` +
+    `ack p99 ${s.ack.p99} ms, delivery p50 ${s.delivery.p50} p99 ${s.delivery.p99} ms, ` +
+    (s.sustained ? "sustained" : `fell behind (${s.limitedBy})`);
+}
+
+/** Per-channel row count, seq range and counter, to prove seqs are gap-free in PostgreSQL. */
+async function channelFacts(databaseUrl: string): Promise<Map<string, ChannelFacts>> {
+  const sql = connectPostgres(databaseUrl, { max: 1 });
+  try {
+    const rows = await sql<({ id: string } & ChannelFacts)[]>`
+      select c.id, c.last_seq as "lastSeq", count(m.seq)::int as rows,
+        coalesce(min(m.seq), 0) as "minSeq", coalesce(max(m.seq), 0) as "maxSeq"
+      from channels c left join messages m on m.channel_id = c.id
+      group by c.id, c.last_seq`;
+    return new Map(rows.map((r) => [r.id, r]));
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Many sockets need many file descriptors: raise this process's soft limit up to its hard limit
+ * (children inherit it) and say so when even that is below what the run needs.
+ */
+async function raiseFileLimit(needed: number): Promise<void> {
+  const limits = await Deno.readTextFile("/proc/self/limits").catch(() => "");
+  const [, soft, hard] = /Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/.exec(limits) ?? [];
+  const num = (x: string) => (x === "unlimited" ? Infinity : Number(x));
+  if (!soft || num(soft) >= needed) return;
+  if (num(hard) > num(soft)) {
+    await new Deno.Command("prlimit", {
+      args: ["--pid", String(Deno.pid), `--nofile=${hard}:${hard}`],
+    }).output().catch(() => undefined);
+  }
+  if (num(hard) < needed) {
+    console.error(
+      `open-file limit is ${hard}: enough for the ${profile.sockets} sockets of one process ` +
+        `only while it stays above ${needed} (raise it with ulimit -n)`,
+    );
+  }
+}

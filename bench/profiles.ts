@@ -1,0 +1,64 @@
+import type { Topology } from "./fanout.ts";
+
+/** How big and how long each scenario runs: `quick` fits in under 3 minutes. */
+export interface Profile {
+  name: "quick" | "full";
+  topology: Topology;
+  fanoutRates: number[];
+  stepMs: number;
+  graceMs: number;
+  latencyRate: number;
+  latencyMs: number;
+  sockets: number;
+  broadcasts: number;
+  coreMessages: number;
+  durableMessages: number;
+  persistBatch: number;
+}
+
+const topology: Topology = {
+  publishers: 4,
+  channels: 20,
+  subscribersPerChannel: 10,
+  bodyBytes: 128,
+};
+
+export const PROFILES: Record<Profile["name"], Profile> = {
+  quick: {
+    name: "quick",
+    topology,
+    fanoutRates: [500, 1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000],
+    stepMs: 3_000,
+    graceMs: 2_000,
+    latencyRate: 1_000,
+    latencyMs: 5_000,
+    sockets: 10_000,
+    broadcasts: 3,
+    coreMessages: 20_000,
+    durableMessages: 20_000,
+    persistBatch: 256,
+  },
+  full: {
+    name: "full",
+    topology,
+    fanoutRates: [1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 7_000, 8_000, 10_000, 12_000],
+    stepMs: 10_000,
+    graceMs: 3_000,
+    latencyRate: 1_000,
+    latencyMs: 20_000,
+    sockets: 10_000,
+    broadcasts: 10,
+    coreMessages: 200_000,
+    durableMessages: 100_000,
+    persistBatch: 256,
+  },
+};
+
+/** What the issue asks for, on a 2-core machine. */
+export const TARGETS = {
+  fanoutMsgPerSec: 5_000,
+  latencyP99DeliveryMs: 25,
+  latencyP99AckMs: 10,
+  socketsRssMiB: 500,
+  durableRatio: 0.5,
+};
