@@ -3,8 +3,8 @@ import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import { GRPC_STATUS, toAppError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
-import type { AuthService } from "./service.ts";
-import type { UserView } from "./schemas.ts";
+import type { AuthService, ClientInfo } from "./service.ts";
+import type { TokenView, UserView } from "./schemas.ts";
 
 export const PROTO_PATH = fileURLToPath(new URL("../proto/auth/v1/auth.proto", import.meta.url));
 
@@ -23,7 +23,27 @@ function grpcUser(u: UserView) {
   return { id: u.id, email: u.email, display_name: u.displayName, created_at: u.createdAt };
 }
 
-type Handler = (req: Record<string, unknown>) => Promise<unknown>;
+function grpcTokens(t: TokenView) {
+  return {
+    access_token: t.accessToken,
+    token_type: t.tokenType,
+    expires_in: t.expiresIn,
+    refresh_token: t.refreshToken,
+    refresh_expires_in: t.refreshExpiresIn,
+    user: grpcUser(t.user),
+  };
+}
+
+/** grpc-js peers read `127.0.0.1:5000`, `[::1]:5000` or `ipv4:…`: keep the address alone. */
+export function peerIp(peer: string): string {
+  const address = peer.replace(/^ipv[46]:/, "").replace(/:\d+$/, "");
+  return address.replace(/^\[(.*)\]$/, "$1");
+}
+
+/** Same limit as the HTTP façade: anything larger is refused by grpc-js before we see it. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+type Handler = (req: Record<string, unknown>, client: ClientInfo) => Promise<unknown>;
 
 /** Adapts a promise-returning handler to grpc-js, mapping AppError codes to gRPC statuses. */
 function unary(
@@ -32,13 +52,17 @@ function unary(
   handler: Handler,
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    handler(call.request as Record<string, unknown>).then(
+    const client = { ip: peerIp(call.getPeer()) };
+    handler(call.request as Record<string, unknown>, client).then(
       (response) => callback(null, response),
       (err) => {
         const appErr = toAppError(err);
         if (appErr.code === "INTERNAL") logger.error("grpc call failed", { method: name, err });
         const metadata = new grpc.Metadata();
         metadata.set("error-code", appErr.code);
+        if (appErr.retryAfterSeconds !== undefined) {
+          metadata.set("retry-after", String(Math.ceil(appErr.retryAfterSeconds)));
+        }
         callback({ code: GRPC_STATUS[appErr.code], details: appErr.message, metadata });
       },
     );
@@ -51,29 +75,37 @@ export async function startGrpcServer(
   logger: Logger,
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const pkg = loadAuthPackage();
-  const server = new grpc.Server();
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  });
   const AuthServiceDef = (pkg.AuthService as grpc.ServiceClientConstructor).service;
   server.addService(AuthServiceDef, {
-    Register: unary(logger, "Register", async (r) =>
+    Register: unary(logger, "Register", async (r, client) =>
       grpcUser(
         await service.register({
           email: r.email,
           password: r.password,
           displayName: r.display_name || undefined,
-        }),
+        }, client),
       )),
-    GenerateToken: unary(logger, "GenerateToken", async (r) => {
-      const t = await service.login({ email: r.email, password: r.password });
-      return {
-        access_token: t.accessToken,
-        token_type: t.tokenType,
-        expires_in: t.expiresIn,
-        user: grpcUser(t.user),
-      };
-    }),
+    GenerateToken: unary(
+      logger,
+      "GenerateToken",
+      async (r, client) =>
+        grpcTokens(await service.login({ email: r.email, password: r.password }, client)),
+    ),
     ValidateToken: unary(logger, "ValidateToken", async (r) => {
       const p = await service.validateToken(r.token);
       return { user_id: p.userId, expires_at: p.expiresAt };
+    }),
+    RefreshToken: unary(
+      logger,
+      "RefreshToken",
+      async (r) => grpcTokens(await service.refresh({ refreshToken: r.refresh_token })),
+    ),
+    RevokeToken: unary(logger, "RevokeToken", async (r) => {
+      await service.revoke({ refreshToken: r.refresh_token });
+      return {};
     }),
   });
   const boundPort = await new Promise<number>((resolve, reject) =>

@@ -1,8 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { JSONWebKeySet } from "jose";
+import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
 import { errorResponses } from "../../shared/http/schemas.ts";
-import { LoginInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
-import type { AuthService } from "./service.ts";
+import { LoginInput, RefreshInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
+import type { AuthService, ClientInfo } from "./service.ts";
 
 const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
@@ -22,7 +24,7 @@ const login = createRoute({
   method: "post",
   path: "/v1/auth/login",
   tags: ["auth"],
-  summary: "Exchange email and password for an access token",
+  summary: "Exchange email and password for an access token and a refresh token",
   request: { body: { ...json(LoginInput), required: true } },
   responses: {
     200: { description: "logged in", ...json(TokenView) },
@@ -30,10 +32,66 @@ const login = createRoute({
   },
 });
 
+const refresh = createRoute({
+  method: "post",
+  path: "/v1/auth/refresh",
+  tags: ["auth"],
+  summary: "Spend a refresh token for a new pair (same shape as login)",
+  description: "Each refresh token works once. Presenting a spent one revokes every token of its " +
+    "login (theft detection) and answers 401.",
+  request: { body: { ...json(RefreshInput), required: true } },
+  responses: {
+    200: { description: "a new access and refresh token", ...json(TokenView) },
+    ...errorResponses(400, 401, 413, 503),
+  },
+});
+
+const logout = createRoute({
+  method: "post",
+  path: "/v1/auth/logout",
+  tags: ["auth"],
+  summary: "Revoke the refresh token and every token rotated from the same login",
+  request: { body: { ...json(RefreshInput), required: true } },
+  responses: {
+    204: { description: "revoked (also for an unknown token)" },
+    ...errorResponses(400, 413, 503),
+  },
+});
+
+const me = createRoute({
+  method: "get",
+  path: "/v1/auth/me",
+  tags: ["auth"],
+  summary: "The account the access token belongs to",
+  security: [{ bearer: [] }],
+  responses: {
+    200: { description: "the user", ...json(UserView) },
+    ...errorResponses(401, 503),
+  },
+});
+
+/** The socket's address (serveHttp hands Deno's ServeHandlerInfo to Hono as its env). */
+function client(c: Context): ClientInfo {
+  const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
+  return { ip: info?.remoteAddr?.hostname ?? "unknown" };
+}
+
 /** The browser-facing HTTP façade over the same AuthService that gRPC serves. */
 export function mountAuthRoutes(app: OpenAPIHono, service: AuthService, jwks: JSONWebKeySet): void {
-  app.openapi(register, async (c) => c.json(await service.register(c.req.valid("json")), 201));
-  app.openapi(login, async (c) => c.json(await service.login(c.req.valid("json")), 200));
+  app.openapi(
+    register,
+    async (c) => c.json(await service.register(c.req.valid("json"), client(c)), 201),
+  );
+  app.openapi(login, async (c) => c.json(await service.login(c.req.valid("json"), client(c)), 200));
+  app.openapi(refresh, async (c) => c.json(await service.refresh(c.req.valid("json")), 200));
+  app.openapi(logout, async (c) => {
+    await service.revoke(c.req.valid("json"));
+    return c.body(null, 204);
+  });
+  app.openapi(me, async (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json(await service.me(bearerToken(c.req.header("authorization"))), 200);
+  });
   app.get("/.well-known/jwks.json", (c) => {
     c.header("Cache-Control", "public, max-age=300");
     return c.json(jwks);

@@ -31,11 +31,32 @@ async function fromPrivateJwk(jwk: JWK): Promise<SigningKeys> {
   };
 }
 
+/** Retired public keys, validated, so tokens they signed stay valid until they expire. */
+function retiredKeys(json: string | undefined): JWK[] {
+  if (!json) return [];
+  const { keys } = JSON.parse(json) as JSONWebKeySet;
+  return (keys ?? []).map((k) => {
+    if (k.kty !== "OKP" || k.crv !== "Ed25519" || !k.x || !k.kid || "d" in k) {
+      throw new Error("retired keys must be public Ed25519 JWKs with a kid");
+    }
+    return { kty: k.kty, crv: k.crv, x: k.x, kid: k.kid, alg: SIGNING_ALGORITHM, use: "sig" };
+  });
+}
+
 /**
  * The configured key, or one made at first start and kept in `keyFile` (mode 0600) so a restart
- * does not log everybody out.
+ * does not log everybody out. The JWKS also lists `retiredPublicJwks` (rotation: the previous
+ * key's tokens verify until they expire).
  */
-export async function loadSigningKeys(opts: { privateJwk?: string; keyFile: string }): Promise<
+export async function loadSigningKeys(
+  opts: { privateJwk?: string; keyFile: string; retiredPublicJwks?: string },
+): Promise<SigningKeys> {
+  const current = await loadCurrentKey(opts);
+  const retired = retiredKeys(opts.retiredPublicJwks).filter((k) => k.kid !== current.kid);
+  return { ...current, jwks: { keys: [...current.jwks.keys, ...retired] } };
+}
+
+async function loadCurrentKey(opts: { privateJwk?: string; keyFile: string }): Promise<
   SigningKeys
 > {
   if (opts.privateJwk) return fromPrivateJwk(JSON.parse(opts.privateJwk));

@@ -37,7 +37,16 @@ export type UserView = z.infer<typeof UserView>;
 export const TokenView = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
+  /** Seconds until the access token expires: refresh a little before. */
   expiresIn: z.number().int(),
+  refreshToken: z.string(),
+  refreshExpiresIn: z.number().int(),
   user: UserView,
 }).openapi("Token");
 export type TokenView = z.infer<typeof TokenView>;
+
+/** Refresh and logout both take the refresh token alone. */
+export const RefreshInput = z.object({
+  refreshToken: z.string().min(1, "refreshToken is required").max(512),
+}).openapi("RefreshRequest");
+export type RefreshInput = z.infer<typeof RefreshInput>;

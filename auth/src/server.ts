@@ -9,7 +9,9 @@ import type { AuthConfig } from "./config.ts";
 import { startGrpcServer } from "./grpc.ts";
 import { mountAuthRoutes } from "./http.ts";
 import { loadSigningKeys } from "./keys.ts";
+import { RefreshTokenStore } from "./refresh_tokens.ts";
 import { AuthService } from "./service.ts";
+import { FailureThrottle } from "./throttle.ts";
 import { UserStore } from "./users.ts";
 
 export interface RunningAuth {
@@ -28,7 +30,16 @@ export async function startAuth(
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
-  const service = new AuthService(new UserStore(sql), keys, verifier, {
+  const service = new AuthService({
+    users: new UserStore(sql),
+    refreshTokens: new RefreshTokenStore(sql, config.refreshTokenTtlSeconds),
+    keys,
+    verifier,
+    throttle: new FailureThrottle({
+      maxFailures: config.throttle.maxFailures,
+      windowMs: config.throttle.windowSeconds * 1000,
+    }),
+  }, {
     issuer: config.issuer,
     audience: config.audience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
