@@ -1,0 +1,155 @@
+import * as grpc from "@grpc/grpc-js";
+import assert from "node:assert/strict";
+import { peerIp } from "../src/grpc.ts";
+import { grpcFails, PASSWORD, startTestAuth, uniqueEmail } from "./harness.ts";
+
+interface GrpcTokens {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  user: { id: string; email: string; display_name: string };
+}
+
+Deno.test("auth gRPC: the whole token lifecycle over a real local port", async (t) => {
+  const a = await startTestAuth();
+  const { call } = a.grpc;
+  try {
+    const email = uniqueEmail();
+    let login: GrpcTokens;
+
+    await t.step("Register, GenerateToken, ValidateToken", async () => {
+      const user = await call<GrpcTokens["user"]>("Register", {
+        email: email.toUpperCase(),
+        password: PASSWORD,
+        display_name: "Grace\u0000",
+      });
+      assert.equal(user.email, email);
+      assert.equal(user.display_name, "Grace");
+      login = await call<GrpcTokens>("GenerateToken", { email, password: PASSWORD });
+      assert.equal(login.token_type, "Bearer");
+      assert.equal(login.expires_in, 900);
+      assert.ok(login.refresh_token.length >= 40);
+      assert.ok(login.refresh_expires_in > 0);
+      assert.equal(login.user.id, user.id);
+      const v = await call<{ user_id: string }>("ValidateToken", { token: login.access_token });
+      assert.equal(v.user_id, user.id);
+    });
+
+    await t.step(
+      "RefreshToken rotates; a replay is UNAUTHENTICATED and kills the family",
+      async () => {
+        const next = await call<GrpcTokens>("RefreshToken", { refresh_token: login.refresh_token });
+        assert.notEqual(next.refresh_token, login.refresh_token);
+        assert.equal(next.user.email, email);
+        await grpcFails(
+          call("RefreshToken", { refresh_token: login.refresh_token }),
+          grpc.status.UNAUTHENTICATED,
+        );
+        await grpcFails(
+          call("RefreshToken", { refresh_token: next.refresh_token }),
+          grpc.status.UNAUTHENTICATED,
+        );
+      },
+    );
+
+    await t.step(
+      "RevokeToken ends a login; its refresh token is then UNAUTHENTICATED",
+      async () => {
+        const fresh = await call<GrpcTokens>("GenerateToken", { email, password: PASSWORD });
+        assert.deepEqual(await call("RevokeToken", { refresh_token: fresh.refresh_token }), {});
+        const err = await grpcFails(
+          call("RefreshToken", { refresh_token: fresh.refresh_token }),
+          grpc.status.UNAUTHENTICATED,
+        );
+        assert.deepEqual(err.metadata.get("error-code"), ["UNAUTHENTICATED"]);
+      },
+    );
+
+    await t.step("INVALID_ARGUMENT: bad email, weak password, missing fields", async () => {
+      for (
+        const req of [
+          { email: "nope", password: PASSWORD },
+          { email: uniqueEmail(), password: "short" },
+          { email: uniqueEmail(), password: "x".repeat(129) },
+          { email: uniqueEmail() },
+          {},
+        ]
+      ) {
+        const err = await grpcFails(call("Register", req), grpc.status.INVALID_ARGUMENT);
+        assert.deepEqual(err.metadata.get("error-code"), ["INVALID"]);
+      }
+      await grpcFails(call("GenerateToken", { email }), grpc.status.INVALID_ARGUMENT);
+      await grpcFails(call("ValidateToken", {}), grpc.status.INVALID_ARGUMENT);
+      await grpcFails(call("RefreshToken", {}), grpc.status.INVALID_ARGUMENT);
+      await grpcFails(call("RevokeToken", {}), grpc.status.INVALID_ARGUMENT);
+    });
+
+    await t.step("ALREADY_EXISTS: the email is taken", async () => {
+      const err = await grpcFails(
+        call("Register", { email, password: PASSWORD }),
+        grpc.status.ALREADY_EXISTS,
+      );
+      assert.equal(err.details, "email already registered");
+    });
+
+    await t.step("UNAUTHENTICATED: wrong password, unknown email, bad tokens", async () => {
+      const wrong = await grpcFails(
+        call("GenerateToken", { email, password: "wrong password" }),
+        grpc.status.UNAUTHENTICATED,
+      );
+      const unknown = await grpcFails(
+        call("GenerateToken", { email: uniqueEmail(), password: PASSWORD }),
+        grpc.status.UNAUTHENTICATED,
+      );
+      assert.equal(wrong.details, unknown.details);
+      await grpcFails(call("ValidateToken", { token: "a.b.c" }), grpc.status.UNAUTHENTICATED);
+      await grpcFails(
+        call("RefreshToken", { refresh_token: "never-issued" }),
+        grpc.status.UNAUTHENTICATED,
+      );
+    });
+
+    await t.step("a message over 64 KiB is refused by grpc-js, not processed", async () => {
+      await grpcFails(
+        call("GenerateToken", { email, password: "x".repeat(1024 * 1024) }),
+        grpc.status.RESOURCE_EXHAUSTED,
+      );
+    });
+  } finally {
+    await a.stop();
+  }
+});
+
+Deno.test("auth gRPC: throttled after the limit with RESOURCE_EXHAUSTED and a retry-after", async () => {
+  const a = await startTestAuth({ AUTH_THROTTLE_MAX_FAILURES: "3" });
+  const { call } = a.grpc;
+  try {
+    const email = uniqueEmail();
+    await call("Register", { email, password: PASSWORD });
+    for (let i = 0; i < 3; i++) {
+      await grpcFails(
+        call("GenerateToken", { email, password: "wrong password" }),
+        grpc.status.UNAUTHENTICATED,
+      );
+    }
+    // Even the right password waits now: the guesser cannot tell.
+    const err = await grpcFails(
+      call("GenerateToken", { email, password: PASSWORD }),
+      grpc.status.RESOURCE_EXHAUSTED,
+    );
+    assert.deepEqual(err.metadata.get("error-code"), ["RATE_LIMITED"]);
+    const retryAfter = Number(err.metadata.get("retry-after")[0]);
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${retryAfter}`);
+  } finally {
+    await a.stop();
+  }
+});
+
+Deno.test("auth gRPC: peer addresses reduce to the IP", () => {
+  assert.equal(peerIp("127.0.0.1:5000"), "127.0.0.1");
+  assert.equal(peerIp("ipv4:10.1.2.3:443"), "10.1.2.3");
+  assert.equal(peerIp("[::1]:5000"), "::1");
+  assert.equal(peerIp("ipv6:[2001:db8::1]:5000"), "2001:db8::1");
+});
