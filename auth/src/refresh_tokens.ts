@@ -71,6 +71,17 @@ export class RefreshTokenStore {
     });
   }
 
+  /** Deletes up to `limit` expired tokens (spent or not: they can no longer be used at all). */
+  purgeExpired(limit: number): Promise<number> {
+    return storeCall(async () => {
+      const rows = await this.sql`
+        delete from refresh_tokens where id in (
+          select id from refresh_tokens where expires_at < now() order by expires_at limit ${limit})
+        returning id`;
+      return rows.length;
+    });
+  }
+
   private async insert(
     sql: Sql | TransactionSql,
     userId: string,

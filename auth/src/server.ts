@@ -12,6 +12,7 @@ import { loadSigningKeys } from "./keys.ts";
 import { RefreshTokenStore } from "./refresh_tokens.ts";
 import { AuthService } from "./service.ts";
 import { FailureThrottle } from "./throttle.ts";
+import { startTokenPurge } from "./token_purge.ts";
 import { UserStore } from "./users.ts";
 
 export interface RunningAuth {
@@ -30,9 +31,10 @@ export async function startAuth(
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
+  const refreshTokens = new RefreshTokenStore(sql, config.refreshTokenTtlSeconds);
   const service = new AuthService({
     users: new UserStore(sql),
-    refreshTokens: new RefreshTokenStore(sql, config.refreshTokenTtlSeconds),
+    refreshTokens,
     keys,
     verifier,
     throttle: new FailureThrottle({
@@ -60,13 +62,14 @@ export async function startAuth(
   });
   const grpc = await startGrpcServer(service, config.grpcPort, logger);
   logger.info("listening", { server: "auth-grpc", port: grpc.port });
+  const purge = startTokenPurge(refreshTokens, logger);
   return {
     httpPort: http.port,
     grpcPort: grpc.port,
     verifier,
     stop: async () => {
       draining = true;
-      await Promise.all([http.shutdown(), grpc.stop()]);
+      await Promise.all([http.shutdown(), grpc.stop(), purge.stop()]);
     },
   };
 }

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { RefreshTokenStore } from "../src/refresh_tokens.ts";
+import { startTokenPurge } from "../src/token_purge.ts";
+import { UserStore } from "../src/users.ts";
+import { logger, startTestAuth, uniqueEmail } from "./harness.ts";
+
+Deno.test("refresh tokens: concurrent refreshes of one token — one wins, the family dies", async () => {
+  const a = await startTestAuth();
+  try {
+    const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
+    const store = new RefreshTokenStore(a.sql, 3600);
+    const { token } = await store.issue(user.id);
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.rotate(token)));
+    const rotated = outcomes.filter((o) => o.kind === "rotated");
+    assert.equal(rotated.length, 1, JSON.stringify(outcomes.map((o) => o.kind)));
+    // The first replay revokes the family; replays after that find it revoked.
+    assert.ok(outcomes.some((o) => o.kind === "reused"));
+    // The winner's new token died with the family.
+    const next = rotated[0].kind === "rotated" ? rotated[0].next.token : "";
+    assert.deepEqual(await store.rotate(next), { kind: "invalid" });
+  } finally {
+    await a.stop();
+  }
+});
+
+Deno.test("refresh tokens: expired rows are purged in bounded batches, live ones kept", async () => {
+  const a = await startTestAuth();
+  try {
+    const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
+    const shortLived = new RefreshTokenStore(a.sql, 1);
+    const longLived = new RefreshTokenStore(a.sql, 3600);
+    for (let i = 0; i < 5; i++) await shortLived.issue(user.id);
+    const live = await longLived.issue(user.id);
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.equal(await longLived.purgeExpired(2), 2, "at most one batch");
+
+    const purge = startTokenPurge(longLived, logger, {
+      intervalMs: 20,
+      batchSize: 2,
+      maxBatches: 10,
+    });
+    const deadline = Date.now() + 5_000;
+    while ((await a.sql`select count(*)::int as n from refresh_tokens`)[0].n > 1) {
+      assert.ok(Date.now() < deadline, "purged within 5 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await purge.stop();
+    const rotated = await longLived.rotate(live.token);
+    assert.equal(rotated.kind, "rotated", "the live token survived");
+  } finally {
+    await a.stop();
+  }
+});
