@@ -78,6 +78,11 @@ function client(c: Context): ClientInfo {
 
 /** The browser-facing HTTP façade over the same AuthService that gRPC serves. */
 export function mountAuthRoutes(app: OpenAPIHono, service: AuthService, jwks: JSONWebKeySet): void {
+  // Tokens and account data must never sit in a shared or browser cache (RFC 6749 §5.1).
+  app.use("/v1/auth/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
   app.openapi(
     register,
     async (c) => c.json(await service.register(c.req.valid("json"), client(c)), 201),
@@ -88,10 +93,10 @@ export function mountAuthRoutes(app: OpenAPIHono, service: AuthService, jwks: JS
     await service.revoke(c.req.valid("json"));
     return c.body(null, 204);
   });
-  app.openapi(me, async (c) => {
-    c.header("Cache-Control", "no-store");
-    return c.json(await service.me(bearerToken(c.req.header("authorization"))), 200);
-  });
+  app.openapi(
+    me,
+    async (c) => c.json(await service.me(bearerToken(c.req.header("authorization"))), 200),
+  );
   app.get("/.well-known/jwks.json", (c) => {
     c.header("Cache-Control", "public, max-age=300");
     return c.json(jwks);

@@ -32,6 +32,7 @@ Deno.test("auth HTTP: register → login → me → refresh → reuse revokes th
       const res = await postJson(`${a.url}/v1/auth/login`, { email, password: PASSWORD });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       login = res.body;
+      assert.equal(res.headers.get("cache-control"), "no-store");
       assert.equal(res.body.tokenType, "Bearer");
       assert.equal(res.body.expiresIn, 900);
       assert.ok(res.body.refreshExpiresIn > 29 * 24 * 3600);
