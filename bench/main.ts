@@ -16,6 +16,7 @@ import {
 } from "./ceilings.ts";
 import { type ConnectionsResult, connectionsScenario } from "./connections.ts";
 import { type CpuGroups, cpuMeter } from "./cpu.ts";
+import { type DurableResult, durableScenario } from "./durable.ts";
 import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
 import { describeMachine, type Machine } from "./machine.ts";
@@ -30,6 +31,7 @@ export interface BenchResults {
   durationSeconds: number;
   ceilings: { core?: CoreCeiling; durable?: DurableCeiling };
   fanout?: { steps: MeasuredStep[]; bestRate: number; bestDeliveryRate: number };
+  durable?: DurableResult & { cpu: Record<string, number> };
   latency?: MeasuredStep;
   connections?: ConnectionsResult;
   correctness: { violations: number; examples: string[]; publishErrors: number };
@@ -120,6 +122,28 @@ try {
     });
     results.ceilings.durable = durable;
     log(`publish ${durable.publishPerSec} msg/s, persisted ${durable.persistedPerSec} msg/s`);
+  });
+
+  await run("durable path", async () => {
+    const log = progress("durable path");
+    log(`${profile.durableMessages} messages through producer → JetStream → consumer → PostgreSQL`);
+    const cpu = await cpuMeter(cpuGroups);
+    const d = await durableScenario({
+      producerWs: urls.producerWs,
+      databaseUrl: sys.databaseUrl,
+      token,
+      ledger,
+      prefix: `dur${runId}`,
+      publishers: topology.publishers,
+      channels: topology.channels,
+      messages: profile.durableMessages,
+      window: 256,
+      bodyBytes: topology.bodyBytes,
+      timeoutMs: 180_000,
+    });
+    results.durable = { ...d, cpu: await cpu.stop() };
+    log(`acked ${d.ackedPerSec} msg/s, persisted ${d.persistedPerSec} msg/s`);
+    if (!d.complete) throw new Error("not every message was acked and stored within 180 s");
   });
 
   const fanout = await FanoutLoad.open(urls, token, topology, ledger, `fan${runId}`);

@@ -35,7 +35,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     sockets: 10_000,
     broadcasts: 3,
     coreMessages: 20_000,
-    durableMessages: 20_000,
+    durableMessages: 10_000,
     persistBatch: 256,
   },
   full: {
