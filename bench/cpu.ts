@@ -23,33 +23,50 @@ async function pidsNamed(comm: string): Promise<number[]> {
   return pids;
 }
 
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+async function machineBusySeconds(): Promise<number> {
+  const line = (await Deno.readTextFile("/proc/stat")).split("\n")[0];
+  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}
+
 export interface CpuGroups {
   [group: string]: { pids?: number[]; comm?: string };
 }
 
-/** Starts a CPU meter over named groups; `stop()` gives each group's use in % of one core. */
+/**
+ * Starts a CPU meter over named groups; `stop()` gives each group's use in % of one core, plus
+ * `machine`: everything on the machine, so what other tenants took shows as the difference.
+ */
 export async function cpuMeter(groups: CpuGroups): Promise<{
   stop(): Promise<Record<string, number>>;
 }> {
   const resolve = async (g: CpuGroups[string]) => g.pids ?? await pidsNamed(g.comm!);
+  // Per pid, so a process that exits during the window is left out rather than counted negative.
   const sample = async () => {
-    const out: Record<string, number> = {};
+    const out: Record<string, Map<number, number>> = {};
     for (const [name, g] of Object.entries(groups)) {
-      let s = 0;
-      for (const pid of await resolve(g)) s += await cpuSeconds(pid);
-      out[name] = s;
+      out[name] = new Map();
+      for (const pid of await resolve(g)) out[name].set(pid, await cpuSeconds(pid));
     }
     return out;
   };
   const before = await sample();
+  const machineBefore = await machineBusySeconds();
   const started = performance.now();
   return {
     stop: async () => {
       const after = await sample();
+      const machine = await machineBusySeconds() - machineBefore;
       const seconds = (performance.now() - started) / 1000;
-      return Object.fromEntries(
-        Object.keys(groups).map((k) => [k, Math.round(((after[k] - before[k]) / seconds) * 100)]),
-      );
+      const out: Record<string, number> = {};
+      for (const k of Object.keys(groups)) {
+        let used = 0;
+        for (const [pid, s] of after[k]) used += Math.max(0, s - (before[k].get(pid) ?? 0));
+        out[k] = Math.round((used / seconds) * 100);
+      }
+      out.machine = Math.round((machine / seconds) * 100);
+      return out;
     },
   };
 }

@@ -3,7 +3,7 @@
  * against the NATS and PostgreSQL on 127.0.0.1 (or TEST_NATS_URL / TEST_PG_ADMIN_URL), loaded
  * from this process over real WebSockets. Prints a progress line per step and a table, writes
  * every figure as JSON, and after a full run rewrites bench/RESULTS.md. Exits 1 when a
- * correctness check fails or a scenario breaks.
+ * correctness check fails or a scenario breaks. `--cpu-prof` also profiles every service.
  */
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { registerAndLogin } from "../shared/testing/infra.ts";
@@ -48,7 +48,13 @@ const progress = (scenario: string) => (line: string) =>
   );
 
 await raiseFileLimit(profile.sockets + 2_000);
+// --cpu-prof: every service writes a V8 CPU profile under bench/out/prof/<service>/ on exit.
+const profDir = new URL("./out/prof/", import.meta.url).pathname;
 const sys = await startDistributed({
+  denoArgs: (entry) =>
+    Deno.args.includes("--cpu-prof")
+      ? ["--cpu-prof", `--cpu-prof-dir=${profDir}${entry.split("/")[0]}`]
+      : [],
   env: {
     RATE_PER_SECOND: "1000000",
     RATE_BURST: "1000000",

@@ -177,7 +177,8 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
       r.profile.graceMs / 1000
     } s of ` +
     "the last send, with no error and p99 delivery under 1 s. CPU is % of one core over the step " +
-    "(nats and postgres count every such process on the machine).",
+    "(nats and postgres count every such process on the machine; machine is everything on it, " +
+    "at most 100 × cores: the gap to our processes is what other tenants used).",
     "",
     "| rate | sent/s | deliveries/s | ack p50/p99 ms | delivery p50/p90/p99/max ms | CPU % | result |",
     "| --- | --- | --- | --- | --- | --- | --- |",

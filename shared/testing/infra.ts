@@ -54,16 +54,20 @@ export interface ServiceProcess {
 
 const ROOT = new URL("../../", import.meta.url);
 
-/** Starts `deno run -A <entry>` from the repo root with `env`, and waits for `healthUrl`. */
+/**
+ * Starts `deno run -A [denoArgs] <entry>` from the repo root with `env`, and waits for
+ * `healthUrl`. `denoArgs` adds runtime flags (the benchmark's `--cpu-prof`).
+ */
 export async function spawnService(
   entry: string,
   env: Record<string, string>,
   healthUrl: string,
   port: number,
   timeoutMs = 30_000,
+  denoArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", entry],
+    args: ["run", "-A", ...denoArgs, entry],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",

@@ -32,7 +32,10 @@ export async function startDistributed(opts: {
   consumers?: number;
   env?: Record<string, string>;
   natsUrl?: string;
+  /** Extra `deno run` flags per entry point (e.g. `--cpu-prof` for the benchmark). */
+  denoArgs?: (entry: string) => string[];
 } = {}): Promise<DistributedSystem> {
+  const denoArgs = opts.denoArgs ?? (() => []);
   const db = await createTestDatabase();
   const namespace = testNamespace();
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
@@ -54,6 +57,8 @@ export async function startDistributed(opts: {
     { ...env, AUTH_HTTP_PORT: String(authPort), AUTH_GRPC_PORT: String(freePort()) },
     `http://127.0.0.1:${authPort}/health`,
     authPort,
+    undefined,
+    denoArgs("auth/src/main.ts"),
   );
   const producerPort = freePort();
   const consumers: ServiceProcess[] = [];
@@ -64,6 +69,8 @@ export async function startDistributed(opts: {
       { ...env, ...extraEnv, CONSUMER_PORT: String(port) },
       `http://127.0.0.1:${port}/health`,
       port,
+      undefined,
+      denoArgs("consumer/cmd/main.ts"),
     );
     consumers.push(c);
     return c;
@@ -74,6 +81,8 @@ export async function startDistributed(opts: {
       { ...env, PRODUCER_PORT: String(producerPort) },
       `http://127.0.0.1:${producerPort}/health`,
       producerPort,
+      undefined,
+      denoArgs("producer/cmd/main.ts"),
     ),
     // auth has run the migrations already; consumers re-check them under a lock.
     startConsumer(),
