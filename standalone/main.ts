@@ -2,6 +2,7 @@ import { z } from "zod";
 import { loadAuthConfig } from "../auth/src/config.ts";
 import { startAuth } from "../auth/src/server.ts";
 import { loadConsumerSettings } from "../consumer/config/config.ts";
+import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
 import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../consumer/internal/app.ts";
 import { loadProducerSettings } from "../producer/config/config.ts";
@@ -32,6 +33,7 @@ const StandaloneSchema = z.object({
   STREAM_DUPLICATE_WINDOW_SECONDS: brokerEnv.STREAM_DUPLICATE_WINDOW_SECONDS,
   STREAM_MAX_BYTES: brokerEnv.STREAM_MAX_BYTES,
   MAX_BODY_BYTES: brokerEnv.MAX_BODY_BYTES,
+  PERSIST_ACK_WAIT_SECONDS: brokerEnv.PERSIST_ACK_WAIT_SECONDS,
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -83,6 +85,7 @@ const producer = startProducer(producerSettings, {
 const consumer = startConsumer(consumerSettings, {
   broker,
   store: new PgMessageStore(sql),
+  directory: new PgChannelDirectory(sql),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

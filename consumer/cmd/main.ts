@@ -7,6 +7,7 @@ import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
 import { loadConsumerConfig } from "../config/config.ts";
+import { PgChannelDirectory } from "../internal/adapters/outbound/pg_channel_directory.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../internal/app.ts";
 
@@ -20,6 +21,7 @@ const broker = await NatsBroker.connect({ ...config.broker, name: "consumer", lo
 const consumer = startConsumer(config, {
   broker,
   store: new PgMessageStore(sql),
+  directory: new PgChannelDirectory(sql),
   access: new PgChannelAccess(sql),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,

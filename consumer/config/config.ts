@@ -12,6 +12,8 @@ export const ConsumerSettingsSchema = z.object({
   MAX_SUBSCRIPTIONS_PER_SOCKET: env.positiveInt(100),
   MAX_BUFFERED_BYTES: env.positiveInt(1024 * 1024),
   CONSUMER_MAX_FRAME_BYTES: env.positiveInt(64 * 1024),
+  /** A killed instance's users leave every channel within this time (heartbeats every TTL/3). */
+  PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
 });
 
 export interface ConsumerConfig {
@@ -24,6 +26,7 @@ export interface ConsumerConfig {
     maxBufferedBytes: number;
     maxFrameBytes: number;
   };
+  presence: { ttlMs: number };
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -41,6 +44,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
       maxFrameBytes: e.CONSUMER_MAX_FRAME_BYTES,
     },
+    presence: { ttlMs: e.PRESENCE_TTL_MS },
   };
 }
 

@@ -7,15 +7,20 @@ import type { Broker } from "../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
+import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
+import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
 export interface ConsumerDeps {
-  broker: Pick<Broker, "persistQueue" | "delivery" | "signals">;
+  broker: Pick<Broker, "persistQueue" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
+  directory: ChannelDirectory;
   access: ChannelAccess;
   verifier: TokenVerifier;
   logger: Logger;
@@ -24,7 +29,10 @@ export interface ConsumerDeps {
 
 export interface RunningConsumer {
   port: number;
-  /** Graceful drain: stop fetching, finish the batch in hand, close sockets with 1001. */
+  /**
+   * Graceful drain: stop fetching, finish the batch in hand, tell peers this instance's users
+   * left, close sockets with 1001.
+   */
   stop(): Promise<void>;
 }
 
@@ -53,19 +61,34 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   const redeliveries = metric.counter(registry, "rtm_redeliveries_total", "Redelivered messages");
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
 
-  const hub = new SubscriptionHub(deps.store, deps.access, {
-    delivered: (m) => {
-      delivered.inc();
-      deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
+  // The hub and presence report to each other: subscriptions make presence, presence changes
+  // go out to the channel's subscribers (only after start(), when `hub` exists).
+  const presence = new PresenceService(
+    deps.broker.signals,
+    config.presence,
+    ({ channel, joined, left }) =>
+      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+  );
+  const hub = new SubscriptionHub(
+    deps.store,
+    deps.access,
+    {
+      delivered: (m) => {
+        delivered.inc();
+        deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
+      },
     },
-  }, config.sockets.maxSubscriptionsPerSocket);
+    presence,
+    config.sockets.maxSubscriptionsPerSocket,
+  );
+  presence.start();
   const unsubscribeDelivery = deps.broker.delivery.subscribe((m) => hub.onDelivered(m));
 
   const persist = new PersistService(
     deps.broker.persistQueue,
     deps.store,
     deps.broker.delivery,
-    deps.broker.signals,
+    deps.broker.deadLetters,
     config.persist,
     {
       batchStored: (size, seconds) => {
@@ -112,12 +135,23 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     store: deps.store,
     sockets: socketServer,
     handlers: subscriberHandlers(hub),
+    online: (channel) => presence.online(channel),
+  });
+  mountChannelRoutes(app, {
+    verifier: deps.verifier,
+    channels: new ChannelService(deps.directory, deps.access),
   });
   metric.observed(
     registry,
     "rtm_subscriptions",
     "Active channel subscriptions",
     () => hub.subscriptionCount,
+  );
+  metric.observed(
+    registry,
+    "rtm_dead_letters_stored",
+    "Dead letters held in the dead-letter stream (all instances)",
+    () => deps.broker.deadLetters.count().catch(() => -1),
   );
   const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
 
@@ -129,6 +163,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeDelivery();
+      presence.stop();
       socketServer.closeAll();
       await server.shutdown();
     },

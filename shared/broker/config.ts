@@ -10,6 +10,8 @@ export const brokerEnv = {
   STREAM_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().min(120).default(120),
   STREAM_MAX_BYTES: env.positiveInt(1024 * 1024 * 1024),
   MAX_BODY_BYTES: env.positiveInt(16 * 1024),
+  /** A message fetched by a consumer instance that dies is redelivered after this long. */
+  PERSIST_ACK_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 };
 
 export interface BrokerConfig {
@@ -21,6 +23,7 @@ export interface BrokerConfig {
     maxMessageBytes: number;
     maxBytes: number;
   };
+  persistAckWaitSeconds: number;
 }
 
 export function brokerConfigFrom(e: {
@@ -30,6 +33,7 @@ export function brokerConfigFrom(e: {
   STREAM_DUPLICATE_WINDOW_SECONDS: number;
   STREAM_MAX_BYTES: number;
   MAX_BODY_BYTES: number;
+  PERSIST_ACK_WAIT_SECONDS: number;
 }): BrokerConfig {
   return {
     url: e.NATS_URL,
@@ -41,5 +45,6 @@ export function brokerConfigFrom(e: {
       maxMessageBytes: e.MAX_BODY_BYTES * 6 + 4096,
       maxBytes: e.STREAM_MAX_BYTES,
     },
+    persistAckWaitSeconds: e.PERSIST_ACK_WAIT_SECONDS,
   };
 }

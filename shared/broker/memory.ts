@@ -1,7 +1,15 @@
 import type { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
-import type { AppendResult, Broker, MessageLog, QueuedMessage } from "../ports/broker.ts";
+import type {
+  AppendResult,
+  Broker,
+  DeadLetter,
+  MessageLog,
+  QueuedMessage,
+} from "../ports/broker.ts";
 import { FileJournal } from "./journal.ts";
+
+const MAX_DEAD_LETTERS = 10_000;
 
 interface Entry {
   seq: number;
@@ -27,6 +35,8 @@ export class InProcessBroker implements Broker {
   private readonly deliveryListeners = new Set<(m: StoredMessage) => void>();
   private readonly signalListeners = new Map<string, Set<(d: unknown) => void>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** The newest dead letters; like JetStream's limits, the oldest go first past the bound. */
+  private readonly letters: DeadLetter[] = [];
 
   constructor(
     private readonly duplicateWindowMs = 120_000,
@@ -159,6 +169,15 @@ export class InProcessBroker implements Broker {
       this.signalListeners.set(topic, set);
       return () => set.delete(onData);
     },
+  };
+
+  deadLetters = {
+    put: (letter: DeadLetter) => {
+      this.letters.push(letter);
+      if (this.letters.length > MAX_DEAD_LETTERS) this.letters.shift();
+      return Promise.resolve();
+    },
+    count: () => Promise.resolve(this.letters.length),
   };
 
   close(): Promise<void> {

@@ -14,7 +14,7 @@ import {
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { AppendResult, Broker, QueuedMessage } from "../ports/broker.ts";
+import type { AppendResult, Broker, DeadLetter, QueuedMessage } from "../ports/broker.ts";
 import type { BrokerConfig } from "./config.ts";
 import { type BrokerNames, brokerNames } from "./subjects.ts";
 
@@ -25,6 +25,9 @@ export interface NatsBrokerOptions extends BrokerConfig {
 }
 
 const NANOS = 1_000_000_000;
+/** Dead letters are rare and kept for an operator: a month, within a small byte budget. */
+const DEAD_LETTER_MAX_AGE_SECONDS = 30 * 24 * 3600;
+const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -72,11 +75,20 @@ export class NatsBroker implements Broker {
     }
   }
 
-  /** Creates or updates the stream with explicit limits, so every deployment runs the same. */
+  /** Creates or updates the streams with explicit limits, so every deployment runs the same. */
   private async ensureStream(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const s = this.opts.stream;
-    const config: Partial<StreamConfig> & { name: string } = {
+    const upsert = async (config: Partial<StreamConfig> & { name: string }) => {
+      try {
+        await jsm.streams.info(config.name);
+        await jsm.streams.update(config.name, config);
+      } catch (err) {
+        if (!(err instanceof Error && /stream not found/i.test(err.message))) throw err;
+        await jsm.streams.add(config);
+      }
+    };
+    await upsert({
       name: this.names.stream,
       subjects: [this.names.messageWildcard],
       storage: StorageType.File,
@@ -86,19 +98,22 @@ export class NatsBroker implements Broker {
       duplicate_window: s.duplicateWindowSeconds * NANOS,
       max_msg_size: s.maxMessageBytes,
       max_bytes: s.maxBytes,
-    };
-    try {
-      await jsm.streams.info(this.names.stream);
-      await jsm.streams.update(this.names.stream, config);
-    } catch (err) {
-      if (!(err instanceof Error && /stream not found/i.test(err.message))) throw err;
-      await jsm.streams.add(config);
-    }
+    });
+    await upsert({
+      name: this.names.deadLetterStream,
+      subjects: [this.names.deadLetterWildcard],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: DEAD_LETTER_MAX_AGE_SECONDS * NANOS,
+      max_msg_size: s.maxMessageBytes * 2,
+      max_bytes: Math.min(s.maxBytes, DEAD_LETTER_MAX_BYTES),
+    });
     await jsm.consumers.add(this.names.stream, {
       durable_name: this.names.persistDurable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: 30 * NANOS,
+      ack_wait: this.opts.persistAckWaitSeconds * NANOS,
       max_ack_pending: 20_000,
     });
   }
@@ -210,6 +225,19 @@ export class NatsBroker implements Broker {
         },
       });
       return () => sub.unsubscribe();
+    },
+  };
+
+  deadLetters = {
+    put: async (letter: DeadLetter) => {
+      await this.js.publish(
+        this.names.deadLetterSubject(letter.message.channel),
+        encoder.encode(JSON.stringify(letter)),
+      );
+    },
+    count: async () => {
+      const jsm = await jetstreamManager(this.nc);
+      return (await jsm.streams.info(this.names.deadLetterStream)).state.messages;
     },
   };
 

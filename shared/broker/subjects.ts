@@ -10,6 +10,9 @@ export interface BrokerNames {
   deliveryWildcard: string;
   signalSubject(topic: string): string;
   persistDurable: string;
+  deadLetterStream: string;
+  deadLetterSubject(channel: string): string;
+  deadLetterWildcard: string;
 }
 
 export function brokerNames(namespace?: string): BrokerNames {
@@ -22,5 +25,8 @@ export function brokerNames(namespace?: string): BrokerNames {
     deliveryWildcard: `${p}delivery.>`,
     signalSubject: (topic) => `${p}signal.${topic}`,
     persistDurable: "persist",
+    deadLetterStream: namespace ? `DEADLETTERS_${namespace}` : "DEADLETTERS",
+    deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
+    deadLetterWildcard: `${p}deadletter.>`,
   };
 }

@@ -1,5 +1,5 @@
 import type { Sql } from "../db/postgres.ts";
-import type { ChannelKind } from "../domain/channel.ts";
+import { type ChannelKind, DIRECT_CHANNEL_PREFIX } from "../domain/channel.ts";
 import { AppError } from "../errors.ts";
 import type { ChannelAccess } from "../ports/channel_access.ts";
 
@@ -28,7 +28,8 @@ class TtlCache<V> {
 
 /**
  * Channel kind and membership from PostgreSQL, cached for a few seconds so the hot publish path
- * rarely touches the database. A revoked membership takes effect within `ttlMs`.
+ * rarely touches the database. Only "is a member" is cached: a member just added is let in at
+ * once, and a revoked membership takes effect within `ttlMs`.
  */
 export class PgChannelAccess implements ChannelAccess {
   private readonly kinds: TtlCache<ChannelKind>;
@@ -50,13 +51,20 @@ export class PgChannelAccess implements ChannelAccess {
           select 1 from channel_members where channel_id = ${channel} and user_id = ${userId}`)
           .length > 0
       );
-      this.members.set(key, member);
+      if (member) this.members.set(key, member);
     }
     if (!member) throw new AppError("FORBIDDEN", `not a member of channel ${channel}`);
   }
 
   private async loadKind(userId: string, channel: string): Promise<ChannelKind> {
+    // Direct channel ids are reserved: one that does not exist yet is nobody's to create here.
+    const reserved = channel.startsWith(DIRECT_CHANNEL_PREFIX);
     const kind = await this.query(async () => {
+      if (reserved) {
+        const [row] = await this.sql<{ kind: ChannelKind }[]>`
+          select kind from channels where id = ${channel}`;
+        return row?.kind;
+      }
       const [row] = await this.sql<{ kind: ChannelKind }[]>`
         with created as (
           insert into channels (id, kind, created_by) values (${channel}, 'public', ${userId})
@@ -70,6 +78,7 @@ export class PgChannelAccess implements ChannelAccess {
         select kind from channels where id = ${channel}`;
       return winner.kind;
     });
+    if (!kind) throw new AppError("FORBIDDEN", `not a member of channel ${channel}`);
     this.kinds.set(channel, kind);
     return kind;
   }

@@ -10,3 +10,17 @@ export type ChannelId = z.infer<typeof ChannelId>;
 
 export const CHANNEL_KINDS = ["public", "private", "direct"] as const;
 export type ChannelKind = typeof CHANNEL_KINDS[number];
+
+/**
+ * Direct channels have a reserved id derived from the two users, so opening one is idempotent.
+ * The prefix is reserved: no other channel can take such an id (see PgChannelAccess).
+ */
+export const DIRECT_CHANNEL_PREFIX = "dm-";
+
+export async function directChannelId(a: string, b: string): Promise<string> {
+  const [x, y] = [a, b].sort();
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${x}:${y}`));
+  const base64 = btoa(String.fromCharCode(...new Uint8Array(digest)));
+  const base64url = base64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return `${DIRECT_CHANNEL_PREFIX}${base64url}`;
+}

@@ -19,9 +19,18 @@ export interface Session {
   readonly logger: Logger;
   /** Sends a frame; closes the socket with SLOW_CONSUMER when the peer is not keeping up. */
   send(frame: ServerFrame): boolean;
+  /**
+   * Resolves true once the peer has taken most of what was queued (below half the buffer bound),
+   * so bulk senders pace themselves; a peer that takes nothing for DRAIN_TIMEOUT_MS is cut off
+   * as a slow consumer and this resolves false.
+   */
+  writable(): Promise<boolean>;
   close(code: number, reason: string): void;
   readonly open: boolean;
 }
+
+const DRAIN_TIMEOUT_MS = 10_000;
+const DRAIN_POLL_MS = 5;
 
 export interface SessionHandlers {
   /** A text frame within the size limit. */
@@ -165,6 +174,20 @@ class SessionImpl implements Session {
     }
     this.socket.send(JSON.stringify(frame));
     return true;
+  }
+
+  async writable(): Promise<boolean> {
+    const lowWater = this.limits.maxBufferedBytes / 2;
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (this.open && this.socket.bufferedAmount > lowWater) {
+      if (Date.now() > deadline) {
+        this.onSlow();
+        this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    return this.open;
   }
 
   close(code: number, reason: string): void {

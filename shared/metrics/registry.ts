@@ -26,14 +26,19 @@ export const metric = {
     help: string,
     labelNames: readonly L[] = [],
   ) => new client.Gauge<L>({ name, help, labelNames, registers: [registry] }),
-  /** A gauge read at scrape time, for values a service already tracks. */
-  observed: (registry: client.Registry, name: string, help: string, read: () => number) =>
+  /** A gauge read at scrape time, for values a service already tracks (or can ask for). */
+  observed: (
+    registry: client.Registry,
+    name: string,
+    help: string,
+    read: () => number | Promise<number>,
+  ) =>
     new client.Gauge({
       name,
       help,
       registers: [registry],
-      collect() {
-        this.set(read());
+      async collect() {
+        this.set(await read());
       },
     }),
   /** Latency histogram in seconds, buckets from 0.5 ms to 10 s. */

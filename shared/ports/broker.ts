@@ -47,10 +47,25 @@ export interface DeliveryBus {
   subscribe(onMessage: (message: StoredMessage) => void): () => void;
 }
 
-/** A side channel between instances (presence heartbeats, dead letters). */
+/** A side channel between instances (presence heartbeats): at-most-once, fan-out. */
 export interface Signals {
   publish(topic: string, data: unknown): void;
   subscribe(topic: string, onData: (data: unknown) => void): () => void;
+}
+
+/** A message the consumer gave up on, with why, kept for an operator to inspect or replay. */
+export interface DeadLetter {
+  message: AcceptedMessage;
+  reason: string;
+  attempts: number;
+  at: string;
+}
+
+/** Durable dead letters: `put` resolves only once the letter is stored. */
+export interface DeadLetterQueue {
+  put(letter: DeadLetter): Promise<void>;
+  /** How many letters are stored (all instances together). */
+  count(): Promise<number>;
 }
 
 export interface BrokerHealth {
@@ -63,5 +78,6 @@ export interface Broker extends BrokerHealth {
   persistQueue: PersistQueue;
   delivery: DeliveryBus;
   signals: Signals;
+  deadLetters: DeadLetterQueue;
   close(): Promise<void>;
 }

@@ -27,12 +27,15 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-/** Removes a test namespace's stream (and with it its consumers) from the shared NATS. */
+/** Removes a test namespace's streams (and with them their consumers) from the shared NATS. */
 export async function deleteNamespace(natsUrl: string, namespace: string): Promise<void> {
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(brokerNames(namespace).stream).catch(() => {});
+    const names = brokerNames(namespace);
+    for (const stream of [names.stream, names.deadLetterStream]) {
+      await jsm.streams.delete(stream).catch(() => {});
+    }
   } finally {
     await nc.close();
   }

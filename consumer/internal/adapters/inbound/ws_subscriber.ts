@@ -11,7 +11,12 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
   const subscriberOf = (session: Session): Subscriber => {
     let s = subscribers.get(session);
     if (!s) {
-      s = { id: session.id, userId: session.principal.userId, send: (f) => session.send(f) };
+      s = {
+        id: session.id,
+        userId: session.principal.userId,
+        send: (f) => session.send(f),
+        writable: () => session.writable(),
+      };
       subscribers.set(session, s);
     }
     return s;

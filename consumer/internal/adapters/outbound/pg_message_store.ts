@@ -129,4 +129,13 @@ export class PgMessageStore implements MessageStore {
       select last_seq from channels where id = ${channel}`;
     return row?.last_seq ?? 0;
   }
+
+  async firstSeq(channel: string): Promise<number> {
+    const [row] = await this.sql<{ first: number }[]>`
+      select coalesce(
+        (select min(seq) from messages where channel_id = ${channel}),
+        (select last_seq + 1 from channels where id = ${channel}),
+        1) as first`;
+    return row.first;
+  }
 }

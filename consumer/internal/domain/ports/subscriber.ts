@@ -6,4 +6,9 @@ export interface Subscriber {
   readonly userId: string;
   /** Queues a frame; returns false when the subscriber is gone or was cut off as too slow. */
   send(frame: ServerFrame): boolean;
+  /**
+   * Resolves true once the subscriber has taken most of what was sent, so a replay paces itself
+   * instead of flooding the socket; false when it is gone or was cut off for taking nothing.
+   */
+  writable(): Promise<boolean>;
 }

@@ -1,22 +1,12 @@
-import type { AcceptedMessage } from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type {
+  DeadLetterQueue,
   DeliveryBus,
   PersistQueue,
   QueuedMessage,
-  Signals,
 } from "../../../../shared/ports/broker.ts";
 import { type MessageStore, StoreError } from "../ports/message_store.ts";
 import type { PersistObserver } from "../ports/persist_observer.ts";
-
-export const DEAD_LETTER_TOPIC = "deadletter";
-
-export interface DeadLetter {
-  message: AcceptedMessage;
-  reason: string;
-  attempts: number;
-  at: string;
-}
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -26,16 +16,19 @@ export function backoffMs(deliveryCount: number): number {
 }
 
 /**
- * Drains the persist queue into the message store: one transaction per batch, JetStream ack only
- * after COMMIT, then one delivery per stored message. A failing batch is retried message by
- * message so one poison message cannot block the rest; after `maxAttempts` it is dead-lettered.
+ * Drains the persist queue into the message store: one transaction per batch, then one delivery
+ * per stored message, then the JetStream ack. Delivering before acking means an instance that dies
+ * between COMMIT and delivery has its batch redelivered (after the ack wait) and delivered then;
+ * the delivery publish and the ack travel on one connection in that order. A failing batch is
+ * retried message by message so one poison message cannot block the rest; after `maxAttempts` it
+ * goes to the durable dead-letter queue.
  */
 export class PersistService {
   constructor(
     private readonly queue: PersistQueue,
     private readonly store: MessageStore,
     private readonly delivery: DeliveryBus,
-    private readonly signals: Signals,
+    private readonly deadLetters: DeadLetterQueue,
     private readonly opts: { batchSize: number; maxAttempts: number },
     private readonly observer: PersistObserver,
     private readonly logger: Logger,
@@ -56,7 +49,7 @@ export class PersistService {
       await this.storeAndSettle(batch);
     } catch (err) {
       if (batch.length === 1 || !(err instanceof StoreError && err.permanent)) {
-        this.retryLater(batch, err);
+        await this.retryLater(batch, err);
         return;
       }
       // Some message in the batch is bad: isolate it by storing one at a time.
@@ -70,46 +63,52 @@ export class PersistService {
     const started = performance.now();
     const outcome = await this.store.storeBatch(batch.map((q) => q.message));
     this.observer.batchStored(outcome.stored.length, (performance.now() - started) / 1000);
+    // Redelivered duplicates are published again: subscribers drop seqs they already have, and a
+    // delivery lost in a crash between COMMIT and publish is made good here.
+    try {
+      for (const m of outcome.stored) this.delivery.publish(m);
+    } catch (err) {
+      // Stored: subscribers fill the gap from PostgreSQL on the channel's next message.
+      this.logger.warn("delivery publish failed", { err });
+    }
     const rejected = new Set(outcome.rejected.map((r) => r.message));
     for (const q of batch) {
       if (!rejected.has(q.message)) q.ack();
     }
     for (const r of outcome.rejected) {
       const q = batch.find((b) => b.message === r.message)!;
-      this.giveUpOrRetry(q, r.reason);
-    }
-    // Redelivered duplicates are published again: subscribers drop seqs they already have, and a
-    // delivery lost in a crash between COMMIT and publish is made good here.
-    try {
-      for (const m of outcome.stored) this.delivery.publish(m);
-    } catch (err) {
-      // Stored and acked: subscribers fill the gap from PostgreSQL on the next message.
-      this.logger.warn("delivery publish failed", { err });
+      await this.giveUpOrRetry(q, r.reason);
     }
   }
 
-  private retryLater(batch: QueuedMessage[], err: unknown): void {
+  private async retryLater(batch: QueuedMessage[], err: unknown): Promise<void> {
     this.observer.storeFailed();
     const permanent = err instanceof StoreError && err.permanent;
     this.logger.warn("store failed, will retry", { size: batch.length, permanent, err });
     for (const q of batch) {
-      if (permanent) this.giveUpOrRetry(q, (err as Error).message);
+      if (permanent) await this.giveUpOrRetry(q, (err as Error).message);
       else q.nak(backoffMs(q.deliveryCount));
     }
   }
 
-  private giveUpOrRetry(q: QueuedMessage, reason: string): void {
+  private async giveUpOrRetry(q: QueuedMessage, reason: string): Promise<void> {
     if (q.deliveryCount < this.opts.maxAttempts) {
       q.nak(backoffMs(q.deliveryCount));
       return;
     }
-    const letter: DeadLetter = {
-      message: q.message,
-      reason,
-      attempts: q.deliveryCount,
-      at: new Date().toISOString(),
-    };
-    this.signals.publish(DEAD_LETTER_TOPIC, letter);
+    try {
+      await this.deadLetters.put({
+        message: q.message,
+        reason,
+        attempts: q.deliveryCount,
+        at: new Date().toISOString(),
+      });
+    } catch (err) {
+      // Not stored as a dead letter: keep it in the queue rather than lose it.
+      this.logger.warn("dead letter not stored, will retry", { err });
+      q.nak(backoffMs(q.deliveryCount));
+      return;
+    }
     this.observer.deadLettered(reason);
     this.logger.error("message dead-lettered", {
       channel: q.message.channel,

@@ -1,16 +1,26 @@
 import type { StoredMessage } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
-import { messageFrame, type RequestIdValue } from "../../../../shared/protocol/frames.ts";
+import {
+  messageFrame,
+  type PresenceFrame,
+  type RequestIdValue,
+} from "../../../../shared/protocol/frames.ts";
 import type { MessageStore } from "../ports/message_store.ts";
+import type { PresenceTracker } from "../ports/presence.ts";
 import type { Subscriber } from "../ports/subscriber.ts";
 
 /** Rows read from PostgreSQL per round trip while replaying or filling a gap. */
 const REPLAY_PAGE = 500;
+/**
+ * Live messages held per subscription while it replays. Past this they are dropped and only the
+ * highest seq is remembered: PostgreSQL has them all, so the fill reads them from there instead.
+ */
+const MAX_PENDING = 1_000;
 
 /**
  * One subscriber's position in one channel. Live messages that arrive while a replay or gap fill
- * is running wait in `pending`, so the subscriber sees seq order with no gap and no duplicate.
+ * is running wait in `pending` (bounded), so the subscriber sees seq order, no gap, no duplicate.
  */
 interface Subscription {
   subscriber: Subscriber;
@@ -18,7 +28,10 @@ interface Subscription {
   lastSeq: number;
   busy: boolean;
   pending: StoredMessage[];
+  /** Highest seq dropped from a full `pending`: everything up to it is read from the store. */
+  overflowTo: number;
   closed: boolean;
+  joined: boolean;
 }
 
 export interface DeliveryObserver {
@@ -36,6 +49,7 @@ export class SubscriptionHub {
     private readonly store: MessageStore,
     private readonly access: ChannelAccess,
     private readonly observer: DeliveryObserver,
+    private readonly presence: PresenceTracker,
     private readonly maxPerSubscriber: number,
   ) {}
 
@@ -45,6 +59,11 @@ export class SubscriptionHub {
     return n;
   }
 
+  /**
+   * Answers `subscribed {lastSeq, recovered}`, then every message after `since` (or, without it,
+   * none before the head), then live ones. `recovered: false` when messages after `since` are no
+   * longer retained: the subscription then starts at the head and the client reloads history.
+   */
   async subscribe(
     subscriber: Subscriber,
     requestId: RequestIdValue,
@@ -69,7 +88,9 @@ export class SubscriptionHub {
       lastSeq: 0,
       busy: true,
       pending: [],
+      overflowTo: 0,
       closed: false,
+      joined: false,
     };
     const subs = this.byChannel.get(channel) ?? new Map();
     subs.set(subscriber.id, sub);
@@ -79,14 +100,13 @@ export class SubscriptionHub {
       if (since !== undefined && since > head) {
         throw new AppError("INVALID", `since ${since} is ahead of the channel (last seq ${head})`);
       }
-      sub.lastSeq = since ?? head;
-      subscriber.send({
-        id: requestId,
-        type: "subscribed",
-        channel,
-        lastSeq: head,
-        recovered: true,
-      });
+      const recovered = since === undefined || since === head ||
+        since >= await this.store.firstSeq(channel) - 1;
+      sub.lastSeq = recovered ? since ?? head : head;
+      if (sub.closed) return;
+      subscriber.send({ id: requestId, type: "subscribed", channel, lastSeq: head, recovered });
+      sub.joined = true;
+      this.presence.join(channel, subscriber.userId, subscriber.id);
       await this.catchUp(sub, head);
       await this.drainPending(sub);
     } catch (err) {
@@ -110,7 +130,7 @@ export class SubscriptionHub {
     if (!subs) return;
     for (const sub of subs.values()) {
       if (sub.busy) {
-        sub.pending.push(message);
+        this.hold(sub, message);
         continue;
       }
       if (message.seq <= sub.lastSeq) continue;
@@ -120,9 +140,26 @@ export class SubscriptionHub {
       }
       // A gap on the live path: fill it from PostgreSQL before going on.
       sub.busy = true;
-      sub.pending.push(message);
+      this.hold(sub, message);
       void this.drainPending(sub).catch(() => this.dropBroken(sub));
     }
+  }
+
+  /** Tells every local subscriber of `channel` who came online and who went away. */
+  broadcastPresence(frame: PresenceFrame): void {
+    for (const sub of this.byChannel.get(frame.channel)?.values() ?? []) {
+      if (sub.joined) sub.subscriber.send(frame);
+    }
+  }
+
+  private hold(sub: Subscription, message: StoredMessage): void {
+    if (sub.pending.length < MAX_PENDING) {
+      sub.pending.push(message);
+      return;
+    }
+    for (const m of sub.pending) sub.overflowTo = Math.max(sub.overflowTo, m.seq);
+    sub.overflowTo = Math.max(sub.overflowTo, message.seq);
+    sub.pending = [];
   }
 
   private countFor(subscriber: Subscriber): number {
@@ -138,6 +175,7 @@ export class SubscriptionHub {
     sub.closed = true;
     subs.delete(subscriberId);
     if (subs.size === 0) this.byChannel.delete(channel);
+    if (sub.joined) this.presence.leave(channel, sub.subscriber.userId, subscriberId);
     return true;
   }
 
@@ -146,12 +184,13 @@ export class SubscriptionHub {
     if (sub.subscriber.send(messageFrame(message))) this.observer.delivered(message);
   }
 
-  /** Sends every stored message with lastSeq < seq ≤ upTo, page by page. */
+  /** Sends every stored message with lastSeq < seq ≤ upTo, page by page, at the reader's pace. */
   private async catchUp(sub: Subscription, upTo: number): Promise<void> {
     while (!sub.closed && sub.lastSeq < upTo) {
       const before = sub.lastSeq;
       const page = await this.store.range(sub.channel, sub.lastSeq, upTo, REPLAY_PAGE);
       for (const m of page) {
+        if (sub.closed || !await sub.subscriber.writable()) return;
         if (m.seq === sub.lastSeq + 1) this.send(sub, m);
       }
       if (sub.lastSeq === before) break; // nothing more to read (never loop without progress)
@@ -160,7 +199,14 @@ export class SubscriptionHub {
 
   /** Delivers waiting live messages in seq order, filling any gap before them; then goes live. */
   private async drainPending(sub: Subscription): Promise<void> {
-    while (!sub.closed && sub.pending.length) {
+    while (!sub.closed) {
+      if (sub.overflowTo > sub.lastSeq) {
+        const upTo = sub.overflowTo;
+        sub.overflowTo = 0;
+        await this.catchUp(sub, upTo);
+        continue;
+      }
+      if (!sub.pending.length) break;
       sub.pending.sort((a, b) => a.seq - b.seq);
       const next = sub.pending.shift()!;
       if (next.seq <= sub.lastSeq) continue;

@@ -1,0 +1,158 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { ChannelId } from "../../../../shared/domain/channel.ts";
+import { errorResponses } from "../../../../shared/http/schemas.ts";
+import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
+import type { ChannelService } from "../../domain/services/channel_service.ts";
+import { authenticate } from "./authenticate.ts";
+
+const Kind = z.enum(["public", "private", "direct"]);
+const Channel = z.object({ id: z.string(), kind: Kind, lastSeq: z.number().int() })
+  .openapi("Channel");
+const MyChannel = Channel.extend({
+  role: z.enum(["owner", "member"]),
+  lastReadSeq: z.number().int(),
+  unread: z.number().int().openapi({ description: "messages after your read marker" }),
+  peer: z.uuid().optional().openapi({ description: "the other user of a direct channel" }),
+}).openapi("MyChannel");
+const Membership = z.object({ channel: z.string(), userId: z.uuid(), added: z.boolean() })
+  .openapi("Membership");
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const body = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+const security = [{ bearer: [] }];
+
+const createChannel = createRoute({
+  method: "post",
+  path: "/v1/channels",
+  tags: ["channels"],
+  summary: "Create a public or private channel; the caller becomes its owner",
+  security,
+  request: {
+    body: body(z.object({ id: ChannelId, kind: z.enum(["public", "private"]) })),
+  },
+  responses: {
+    201: json(Channel, "created"),
+    ...errorResponses(400, 401, 409, 503),
+  },
+});
+
+const listChannels = createRoute({
+  method: "get",
+  path: "/v1/channels",
+  tags: ["channels"],
+  summary: "The caller's channels with unread counts",
+  security,
+  responses: {
+    200: json(z.object({ channels: z.array(MyChannel) }), "the caller's channels, by id"),
+    ...errorResponses(401, 503),
+  },
+});
+
+const addMember = createRoute({
+  method: "post",
+  path: "/v1/channels/{id}/members",
+  tags: ["channels"],
+  summary: "Add a member (the owner adds anyone; anyone may join a public channel themselves)",
+  security,
+  request: {
+    params: z.object({ id: ChannelId }),
+    body: body(z.object({ userId: z.uuid() })),
+  },
+  responses: {
+    200: json(Membership, "added, or a member already (added: false)"),
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
+});
+
+const removeMember = createRoute({
+  method: "delete",
+  path: "/v1/channels/{id}/members/{userId}",
+  tags: ["channels"],
+  summary: "Remove a member (the owner removes anyone but themselves; anyone may leave)",
+  security,
+  request: { params: z.object({ id: ChannelId, userId: z.uuid() }) },
+  responses: {
+    204: { description: "removed" },
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
+});
+
+const openDirect = createRoute({
+  method: "post",
+  path: "/v1/dm/{userId}",
+  tags: ["channels"],
+  summary: "The direct channel between the caller and another user (idempotent)",
+  security,
+  request: { params: z.object({ userId: z.uuid() }) },
+  responses: {
+    200: json(z.object({ id: z.string(), kind: Kind, created: z.boolean() }), "the channel"),
+    ...errorResponses(400, 401, 404, 409, 503),
+  },
+});
+
+const markRead = createRoute({
+  method: "post",
+  path: "/v1/channels/{id}/read",
+  tags: ["channels"],
+  summary: "Move the caller's read marker forward (never back) to `seq`",
+  security,
+  request: {
+    params: z.object({ id: ChannelId }),
+    body: body(z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })),
+  },
+  responses: {
+    200: json(
+      z.object({ channel: z.string(), lastReadSeq: z.number().int(), unread: z.number().int() }),
+      "the read marker now",
+    ),
+    ...errorResponses(400, 401, 403, 503),
+  },
+});
+
+/** Channels, members, direct channels and read markers over HTTP. */
+export function mountChannelRoutes(
+  app: OpenAPIHono,
+  deps: { verifier: TokenVerifier; channels: ChannelService },
+): void {
+  const caller = (authorization: string | undefined) =>
+    authenticate(deps.verifier, authorization).then((p) => p.userId);
+  app.openapi(createChannel, async (c) => {
+    const userId = await caller(c.req.header("authorization"));
+    const { id, kind } = c.req.valid("json");
+    return c.json(await deps.channels.create(userId, id, kind), 201);
+  });
+  app.openapi(listChannels, async (c) => {
+    const userId = await caller(c.req.header("authorization"));
+    return c.json({ channels: await deps.channels.listMine(userId) }, 200);
+  });
+  app.openapi(addMember, async (c) => {
+    const actor = await caller(c.req.header("authorization"));
+    const { id } = c.req.valid("param");
+    const { userId } = c.req.valid("json");
+    const added = await deps.channels.addMember(actor, id, userId);
+    return c.json({ channel: id, userId, added }, 200);
+  });
+  app.openapi(removeMember, async (c) => {
+    const actor = await caller(c.req.header("authorization"));
+    const { id, userId } = c.req.valid("param");
+    await deps.channels.removeMember(actor, id, userId);
+    return c.body(null, 204);
+  });
+  app.openapi(openDirect, async (c) => {
+    const actor = await caller(c.req.header("authorization"));
+    const { userId } = c.req.valid("param");
+    const { id, created } = await deps.channels.openDirect(actor, userId);
+    return c.json({ id, kind: "direct" as const, created }, 200);
+  });
+  app.openapi(markRead, async (c) => {
+    const userId = await caller(c.req.header("authorization"));
+    const { id } = c.req.valid("param");
+    const { seq } = c.req.valid("json");
+    return c.json({ channel: id, ...await deps.channels.markRead(userId, id, seq) }, 200);
+  });
+}

@@ -1,0 +1,133 @@
+import type { Sql } from "../../../../shared/db/postgres.ts";
+import type { ChannelKind } from "../../../../shared/domain/channel.ts";
+import { AppError } from "../../../../shared/errors.ts";
+import type {
+  ChannelDirectory,
+  ChannelInfo,
+  MemberRole,
+  MyChannel,
+} from "../../domain/ports/channel_directory.ts";
+
+/** Channels and members in PostgreSQL (tables `channels`, `channel_members`). */
+export class PgChannelDirectory implements ChannelDirectory {
+  constructor(private readonly sql: Sql) {}
+
+  create(id: string, kind: "public" | "private", ownerId: string): Promise<boolean> {
+    return this.query(() =>
+      this.sql.begin(async (tx) => {
+        const created = await tx`
+          insert into channels (id, kind, created_by) values (${id}, ${kind}, ${ownerId})
+          on conflict (id) do nothing returning id`;
+        if (created.length === 0) return false;
+        await tx`
+          insert into channel_members (channel_id, user_id, role)
+          values (${id}, ${ownerId}, 'owner')`;
+        return true;
+      })
+    );
+  }
+
+  ensureDirect(id: string, a: string, b: string): Promise<boolean> {
+    return this.query(() =>
+      this.sql.begin(async (tx) => {
+        const created = await tx`
+          insert into channels (id, kind, created_by) values (${id}, 'direct', ${a})
+          on conflict (id) do nothing returning id`;
+        await tx`
+          insert into channel_members (channel_id, user_id)
+          values (${id}, ${a}), (${id}, ${b})
+          on conflict (channel_id, user_id) do nothing`;
+        return created.length > 0;
+      })
+    );
+  }
+
+  async get(id: string): Promise<ChannelInfo | undefined> {
+    const [row] = await this.query(() =>
+      this.sql<{ kind: ChannelKind; last_seq: number }[]>`
+        select kind, last_seq from channels where id = ${id}`
+    );
+    return row && { id, kind: row.kind, lastSeq: row.last_seq };
+  }
+
+  async role(channel: string, userId: string): Promise<MemberRole | undefined> {
+    const [row] = await this.query(() =>
+      this.sql<{ role: MemberRole }[]>`
+        select role from channel_members where channel_id = ${channel} and user_id = ${userId}`
+    );
+    return row?.role;
+  }
+
+  async userExists(userId: string): Promise<boolean> {
+    const rows = await this.query(() => this.sql`select 1 from users where id = ${userId}`);
+    return rows.length > 0;
+  }
+
+  async addMember(channel: string, userId: string): Promise<boolean> {
+    const rows = await this.query(() =>
+      this.sql`
+        insert into channel_members (channel_id, user_id) values (${channel}, ${userId})
+        on conflict (channel_id, user_id) do nothing returning 1`
+    );
+    return rows.length > 0;
+  }
+
+  async removeMember(channel: string, userId: string): Promise<boolean> {
+    const rows = await this.query(() =>
+      this.sql`
+        delete from channel_members where channel_id = ${channel} and user_id = ${userId}
+        returning 1`
+    );
+    return rows.length > 0;
+  }
+
+  async listFor(userId: string): Promise<MyChannel[]> {
+    const rows = await this.query(() =>
+      this.sql<{
+        id: string;
+        kind: ChannelKind;
+        role: MemberRole;
+        last_seq: number;
+        last_read_seq: number;
+        peer: string | null;
+      }[]>`
+        select c.id, c.kind, m.role, c.last_seq, m.last_read_seq,
+          case when c.kind = 'direct' then (
+            select o.user_id from channel_members o
+            where o.channel_id = c.id and o.user_id <> m.user_id limit 1) end as peer
+        from channel_members m join channels c on c.id = m.channel_id
+        where m.user_id = ${userId}
+        order by c.id`
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      role: r.role,
+      lastSeq: r.last_seq,
+      lastReadSeq: r.last_read_seq,
+      unread: Math.max(0, r.last_seq - r.last_read_seq),
+      ...(r.peer ? { peer: r.peer } : {}),
+    }));
+  }
+
+  async markRead(channel: string, userId: string, seq: number): Promise<number> {
+    const [row] = await this.query(() =>
+      this.sql<{ last_read_seq: number }[]>`
+        insert into channel_members (channel_id, user_id, last_read_seq)
+        values (${channel}, ${userId}, ${seq})
+        on conflict (channel_id, user_id) do update
+          set last_read_seq = greatest(channel_members.last_read_seq, excluded.last_read_seq)
+        returning last_read_seq`
+    );
+    return row.last_read_seq;
+  }
+
+  private async query<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError("UNAVAILABLE", "channel directory unavailable");
+    }
+  }
+}
