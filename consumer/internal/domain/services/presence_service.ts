@@ -82,14 +82,15 @@ export class PresenceService implements PresenceTracker {
   }
 
   join(channel: string, userId: string, connectionId: string): void {
+    const existing = this.local.get(channel)?.get(userId);
+    if (existing) {
+      existing.add(connectionId);
+      return;
+    }
+    const wasOnline = this.isOnline(channel, userId);
     const users = this.local.get(channel) ?? new Map<string, Set<string>>();
     this.local.set(channel, users);
-    const conns = users.get(userId) ?? new Set<string>();
-    users.set(userId, conns);
-    const first = conns.size === 0;
-    const wasOnline = first && this.isOnline(channel, userId);
-    conns.add(connectionId);
-    if (!first) return;
+    users.set(userId, new Set([connectionId]));
     this.publish({ kind: "change", instance: this.instance, channel, user: userId, online: true });
     if (!wasOnline) this.onChange({ channel, joined: [userId], left: [] });
   }
