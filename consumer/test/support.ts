@@ -168,3 +168,88 @@ export async function api(
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/**
+ * A WebSocket peer that stops reading: a raw TCP connection that does the upgrade and sends
+ * frames, then leaves everything the server sends in the kernel's buffers until `closeCode`
+ * reads it all to find the server's close frame.
+ */
+export class StalledSocket {
+  private constructor(private readonly conn: Deno.TcpConn, private rest: Uint8Array) {}
+
+  static async open(url: string, token: string): Promise<StalledSocket> {
+    const { hostname, port, pathname } = new URL(url);
+    const conn = await Deno.connect({ hostname, port: Number(port) });
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    await conn.write(new TextEncoder().encode(
+      `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+        `Authorization: Bearer ${token}\r\n\r\n`,
+    ));
+    let head: Uint8Array = new Uint8Array(0);
+    while (true) {
+      const buf = new Uint8Array(4096);
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("closed during upgrade");
+      head = concat(head, buf.subarray(0, n));
+      const text = new TextDecoder().decode(head);
+      const end = text.indexOf("\r\n\r\n");
+      if (end < 0) continue;
+      if (!text.startsWith("HTTP/1.1 101")) throw new Error(`upgrade refused: ${text}`);
+      return new StalledSocket(conn, head.subarray(end + 4));
+    }
+  }
+
+  /** Sends one masked text frame (clients must mask). */
+  async send(frame: unknown): Promise<void> {
+    const payload = new TextEncoder().encode(JSON.stringify(frame));
+    if (payload.length > 125) throw new Error("test frames stay small");
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    const out = new Uint8Array(6 + payload.length);
+    out.set([0x81, 0x80 | payload.length, ...mask]);
+    payload.forEach((b, i) => out[6 + i] = b ^ mask[i % 4]);
+    await this.conn.write(out);
+  }
+
+  /** Reads (and discards) everything until the server's close frame; returns its code. */
+  async closeCode(timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let buf: Uint8Array = this.rest;
+    const chunk = new Uint8Array(256 * 1024);
+    while (Date.now() < deadline) {
+      // Parse whole frames: FIN/opcode, then a 7-, 16- or 64-bit length (servers never mask).
+      while (buf.length >= 2) {
+        const opcode = buf[0] & 0x0f;
+        let len = buf[1] & 0x7f;
+        let offset = 2;
+        if (len === 126) {
+          if (buf.length < 4) break;
+          len = (buf[2] << 8) | buf[3];
+          offset = 4;
+        } else if (len === 127) {
+          if (buf.length < 10) break;
+          len = Number(new DataView(buf.buffer, buf.byteOffset + 2, 8).getBigUint64(0));
+          offset = 10;
+        }
+        if (buf.length < offset + len) break;
+        if (opcode === 0x8) {
+          this.conn.close();
+          return (buf[offset] << 8) | buf[offset + 1];
+        }
+        buf = buf.subarray(offset + len);
+      }
+      const n = await this.conn.read(chunk);
+      if (n === null) break;
+      buf = concat(buf, chunk.subarray(0, n));
+    }
+    this.conn.close();
+    throw new Error("no close frame from the server");
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

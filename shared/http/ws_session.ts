@@ -150,6 +150,8 @@ export class SocketServer {
 class SessionImpl implements Session {
   readonly id = crypto.randomUUID();
   readonly logger: Logger;
+  /** Bytes queued during the current event-loop turn. */
+  private burstBytes = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -167,12 +169,17 @@ class SessionImpl implements Session {
 
   send(frame: ServerFrame): boolean {
     if (!this.open) return false;
-    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) {
+    // Only what the peer left from earlier event-loop turns counts against it: frames sent in
+    // this turn (a burst of a stored batch) are still on their way out, even to a fast reader.
+    if (this.socket.bufferedAmount - this.burstBytes > this.limits.maxBufferedBytes) {
       this.onSlow();
       this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
       return false;
     }
+    const before = this.socket.bufferedAmount;
     this.socket.send(JSON.stringify(frame));
+    if (this.burstBytes === 0) setTimeout(() => this.burstBytes = 0, 0);
+    this.burstBytes += this.socket.bufferedAmount - before;
     return true;
   }
 
