@@ -170,7 +170,7 @@ export class PresenceService implements PresenceTracker {
       (is ? change.joined : change.left).add(u);
     });
     for (const [channel, { joined, left }] of changes) {
-      this.onChange({ channel, joined: [...joined], left: [...left] });
+      this.onChange({ channel, joined: [...joined].sort(), left: [...left].sort() });
     }
   }
 
