@@ -334,6 +334,14 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
           client.next<PresenceFrame>((f) => f.type === "presence" && f.channel === "lobby");
         const online = async (base: string) =>
           (await api(base, alice.token, "GET", "/v1/channels/lobby/presence")).body.online;
+        // An instance hears of another's change over NATS a moment after that one knows it.
+        const onlineSoon = async (base: string, expected: string[]) => {
+          const deadline = Date.now() + 5_000;
+          while (JSON.stringify(await online(base)) !== JSON.stringify(expected)) {
+            assert.ok(Date.now() < deadline, `${base} online: ${await online(base)}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
 
         const aliceWs = await connect(c0, alice.token);
         await subscribe(aliceWs, "lobby");
