@@ -17,6 +17,7 @@ import type { Logger } from "../logging/logger.ts";
 import type { AppendResult, Broker, DeadLetter, QueuedMessage } from "../ports/broker.ts";
 import type { BrokerConfig } from "./config.ts";
 import { type BrokerNames, brokerNames } from "./subjects.ts";
+import { turnBatcher } from "./turn_batch.ts";
 
 export interface NatsBrokerOptions extends BrokerConfig {
   /** Connection name shown in NATS monitoring. */
@@ -36,6 +37,8 @@ export class NatsBroker implements Broker {
   private connected = true;
   private readonly names: BrokerNames;
   private readonly js: JetStreamClient;
+  /** Appends issued in one event-loop turn share one socket write. */
+  private readonly soon = turnBatcher();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -125,10 +128,12 @@ export class NatsBroker implements Broker {
   log = {
     append: async (message: AcceptedMessage, dedupeKey: string, timeoutMs: number) => {
       try {
-        const ack = await this.js.publish(
-          this.names.messageSubject(message.channel),
-          encoder.encode(JSON.stringify(message)),
-          { msgID: dedupeKey, timeout: timeoutMs },
+        const ack = await this.soon(() =>
+          this.js.publish(
+            this.names.messageSubject(message.channel),
+            encoder.encode(JSON.stringify(message)),
+            { msgID: dedupeKey, timeout: timeoutMs },
+          )
         );
         return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
       } catch (err) {
