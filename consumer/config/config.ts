@@ -11,6 +11,7 @@ export const ConsumerSettingsSchema = z.object({
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   MAX_SUBSCRIPTIONS_PER_SOCKET: env.positiveInt(100),
   MAX_BUFFERED_BYTES: env.positiveInt(1024 * 1024),
+  MAX_QUEUED_FRAMES: env.positiveInt(10_000),
   CONSUMER_MAX_FRAME_BYTES: env.positiveInt(64 * 1024),
   /** A killed instance's users leave every channel within this time (heartbeats every TTL/3). */
   PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
@@ -24,6 +25,7 @@ export interface ConsumerConfig {
     maxConnectionsPerUser: number;
     maxSubscriptionsPerSocket: number;
     maxBufferedBytes: number;
+    maxQueuedFrames: number;
     maxFrameBytes: number;
   };
   presence: { ttlMs: number };
@@ -42,6 +44,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
       maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+      maxQueuedFrames: e.MAX_QUEUED_FRAMES,
       maxFrameBytes: e.CONSUMER_MAX_FRAME_BYTES,
     },
     presence: { ttlMs: e.PRESENCE_TTL_MS },

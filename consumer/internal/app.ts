@@ -113,6 +113,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       maxConnections: config.sockets.maxConnections,
       maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
       maxBufferedBytes: config.sockets.maxBufferedBytes,
+      maxQueuedFrames: config.sockets.maxQueuedFrames,
     },
     logger,
     {

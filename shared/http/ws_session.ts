@@ -2,6 +2,7 @@ import { AppError, errorBody, HTTP_STATUS } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Principal, TokenVerifier } from "../ports/tokens.ts";
 import { CloseCode, type ServerFrame } from "../protocol/frames.ts";
+import { SendBacklog } from "./send_backlog.ts";
 import { upgradeToken } from "./ws_auth.ts";
 
 export interface SocketLimits {
@@ -10,7 +11,11 @@ export interface SocketLimits {
   maxConnectionsPerUser: number;
   /** Bytes queued in the socket beyond which the peer is a slow consumer and is cut off. */
   maxBufferedBytes: number;
+  /** Frames queued in the socket beyond which the same happens (default 10,000). */
+  maxQueuedFrames?: number;
 }
+
+const DEFAULT_MAX_QUEUED_FRAMES = 10_000;
 
 /** One authenticated socket, as the service's inbound adapter sees it. */
 export interface Session {
@@ -20,7 +25,7 @@ export interface Session {
   /** Sends a frame; closes the socket with SLOW_CONSUMER when the peer is not keeping up. */
   send(frame: ServerFrame): boolean;
   /**
-   * Resolves true once the peer has taken most of what was queued (below half the buffer bound),
+   * Resolves true once the peer has taken most of what was queued (below half of either bound),
    * so bulk senders pace themselves; a peer that takes nothing for DRAIN_TIMEOUT_MS is cut off
    * as a slow consumer and this resolves false.
    */
@@ -150,8 +155,8 @@ export class SocketServer {
 class SessionImpl implements Session {
   readonly id = crypto.randomUUID();
   readonly logger: Logger;
-  /** Bytes queued during the current event-loop turn. */
-  private burstBytes = 0;
+  private readonly backlog: SendBacklog;
+  private readonly maxQueuedFrames: number;
 
   constructor(
     private readonly socket: WebSocket,
@@ -161,6 +166,8 @@ class SessionImpl implements Session {
     private readonly onSlow: () => void,
   ) {
     this.logger = logger.child({ conn: this.id, user: principal.userId });
+    this.backlog = new SendBacklog(() => socket.bufferedAmount);
+    this.maxQueuedFrames = limits.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
   }
 
   get open(): boolean {
@@ -169,24 +176,26 @@ class SessionImpl implements Session {
 
   send(frame: ServerFrame): boolean {
     if (!this.open) return false;
-    // Only what the peer left from earlier event-loop turns counts against it: frames sent in
-    // this turn (a burst of a stored batch) are still on their way out, even to a fast reader.
-    if (this.socket.bufferedAmount - this.burstBytes > this.limits.maxBufferedBytes) {
+    if (
+      this.backlog.earlierBytes > this.limits.maxBufferedBytes ||
+      this.backlog.earlierFrames > this.maxQueuedFrames
+    ) {
       this.onSlow();
       this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
       return false;
     }
     const before = this.socket.bufferedAmount;
     this.socket.send(JSON.stringify(frame));
-    if (this.burstBytes === 0) setTimeout(() => this.burstBytes = 0, 0);
-    this.burstBytes += this.socket.bufferedAmount - before;
+    this.backlog.queued(this.socket.bufferedAmount - before);
     return true;
   }
 
   async writable(): Promise<boolean> {
-    const lowWater = this.limits.maxBufferedBytes / 2;
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (this.open && this.socket.bufferedAmount > lowWater) {
+    while (
+      this.open && (this.backlog.bytes > this.limits.maxBufferedBytes / 2 ||
+        this.backlog.frames > this.maxQueuedFrames / 2)
+    ) {
       if (Date.now() > deadline) {
         this.onSlow();
         this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
