@@ -15,6 +15,8 @@ export const ConsumerSettingsSchema = z.object({
   CONSUMER_MAX_FRAME_BYTES: env.positiveInt(64 * 1024),
   /** A killed instance's users leave every channel within this time (heartbeats every TTL/3). */
   PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
+  /** How often idle subscriptions are checked against PostgreSQL for a lost live message. */
+  DELIVERY_RESYNC_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export interface ConsumerConfig {
@@ -29,6 +31,7 @@ export interface ConsumerConfig {
     maxFrameBytes: number;
   };
   presence: { ttlMs: number };
+  delivery: { resyncMs: number };
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -48,6 +51,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       maxFrameBytes: e.CONSUMER_MAX_FRAME_BYTES,
     },
     presence: { ttlMs: e.PRESENCE_TTL_MS },
+    delivery: { resyncMs: e.DELIVERY_RESYNC_MS },
   };
 }
 

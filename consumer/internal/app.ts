@@ -83,6 +83,14 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   );
   presence.start();
   const unsubscribeDelivery = deps.broker.delivery.subscribe((m) => hub.onDelivered(m));
+  // One resync at a time; a slow database makes the next tick skip, never pile up.
+  let resyncing = false;
+  const resyncTimer = setInterval(() => {
+    if (resyncing) return;
+    resyncing = true;
+    hub.resync().catch((err) => logger.warn("delivery resync failed", { err }))
+      .finally(() => resyncing = false);
+  }, config.delivery.resyncMs);
 
   const persist = new PersistService(
     deps.broker.persistQueue,
@@ -164,6 +172,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeDelivery();
+      clearInterval(resyncTimer);
       presence.stop();
       socketServer.closeAll();
       await server.shutdown();

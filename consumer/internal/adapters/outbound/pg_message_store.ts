@@ -130,6 +130,12 @@ export class PgMessageStore implements MessageStore {
     return row?.last_seq ?? 0;
   }
 
+  async lastSeqs(channels: string[]): Promise<Map<string, number>> {
+    const rows = await this.sql<{ id: string; last_seq: number }[]>`
+      select id, last_seq from channels where id = any(${channels}::text[])`;
+    return new Map(rows.map((r) => [r.id, r.last_seq]));
+  }
+
   async firstSeq(channel: string): Promise<number> {
     const [row] = await this.sql<{ first: number }[]>`
       select coalesce(

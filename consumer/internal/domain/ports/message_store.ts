@@ -23,6 +23,8 @@ export interface MessageStore {
   ): Promise<StoredMessage[]>;
   /** The channel's highest seq (0 when empty). */
   lastSeq(channel: string): Promise<number>;
+  /** The highest seq of each of `channels` that exists. */
+  lastSeqs(channels: string[]): Promise<Map<string, number>>;
   /** The lowest seq still retained (lastSeq + 1 when no message is left). */
   firstSeq(channel: string): Promise<number>;
 }

@@ -145,6 +145,25 @@ export class SubscriptionHub {
     }
   }
 
+  /**
+   * Catches every idle subscription up to its channel's head in PostgreSQL. The delivery bus is
+   * at-most-once: a message lost on it (a NATS reconnect) is otherwise only noticed when the
+   * channel's next one arrives; running this every few seconds bounds how long that can take.
+   */
+  async resync(): Promise<void> {
+    const channels = [...this.byChannel.keys()];
+    if (channels.length === 0) return;
+    const heads = await this.store.lastSeqs(channels);
+    for (const [channel, head] of heads) {
+      for (const sub of this.byChannel.get(channel)?.values() ?? []) {
+        if (sub.busy || sub.lastSeq >= head) continue;
+        sub.busy = true;
+        sub.overflowTo = head;
+        void this.drainPending(sub).catch(() => this.dropBroken(sub));
+      }
+    }
+  }
+
   /** Tells every local subscriber of `channel` who came online and who went away. */
   broadcastPresence(frame: PresenceFrame): void {
     for (const sub of this.byChannel.get(frame.channel)?.values() ?? []) {

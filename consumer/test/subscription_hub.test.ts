@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import type { StoredMessage } from "../../shared/domain/message.ts";
+import type { ServerFrame } from "../../shared/protocol/frames.ts";
+import type { MessageStore } from "../internal/domain/ports/message_store.ts";
+import type { Subscriber } from "../internal/domain/ports/subscriber.ts";
+import { SubscriptionHub } from "../internal/domain/services/subscription_hub.ts";
+
+/** The domain's view of storage, in memory: what PostgreSQL holds for one channel. */
+class MemoryStore implements MessageStore {
+  readonly rows: StoredMessage[] = [];
+  add(n: number): StoredMessage[] {
+    const base = this.rows.length;
+    const added = Array.from({ length: n }, (_, i) => {
+      const seq = base + i + 1;
+      return {
+        channel: "room",
+        seq,
+        id: crypto.randomUUID(),
+        clientMsgId: `m-${seq}`,
+        sender: crypto.randomUUID(),
+        body: `body ${seq}`,
+        sentAt: new Date().toISOString(),
+      };
+    });
+    this.rows.push(...added);
+    return added;
+  }
+  storeBatch(): never {
+    throw new Error("not used");
+  }
+  range(_: string, after: number, upTo: number, limit: number) {
+    return Promise.resolve(this.rows.filter((m) => m.seq > after && m.seq <= upTo).slice(0, limit));
+  }
+  lastSeq() {
+    return Promise.resolve(this.rows.length);
+  }
+  lastSeqs(channels: string[]) {
+    return Promise.resolve(new Map(channels.map((c) => [c, this.rows.length])));
+  }
+  firstSeq() {
+    return Promise.resolve(1);
+  }
+}
+
+/** A subscriber whose reader can be made slow: `writable` waits while `stalled`. */
+function subscriber() {
+  const seqs: number[] = [];
+  const state = { stalled: false };
+  const sub: Subscriber = {
+    id: crypto.randomUUID(),
+    userId: crypto.randomUUID(),
+    send: (f: ServerFrame) => {
+      if (f.type === "message") seqs.push(f.seq);
+      return true;
+    },
+    writable: async () => {
+      while (state.stalled) await new Promise((r) => setTimeout(r, 5));
+      return true;
+    },
+  };
+  return { sub, seqs, state };
+}
+
+function hubWith(store: MemoryStore) {
+  return new SubscriptionHub(
+    store,
+    { authorize: () => Promise.resolve() },
+    { delivered: () => {} },
+    { join: () => {}, leave: () => {} },
+    10,
+  );
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+Deno.test("hub: a live gap is filled from the store before the next message", async () => {
+  const store = new MemoryStore();
+  const hub = hubWith(store);
+  const { sub, seqs } = subscriber();
+  await hub.subscribe(sub, 1, "room");
+  const [m1, , m3] = store.add(3);
+  hub.onDelivered(m1);
+  hub.onDelivered(m3); // 2 was lost on the bus
+  hub.onDelivered(m1); // and a redelivered duplicate
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seqs, [1, 2, 3]);
+});
+
+Deno.test("hub: resync delivers a lost tail that no later message would reveal", async () => {
+  const store = new MemoryStore();
+  const hub = hubWith(store);
+  const { sub, seqs } = subscriber();
+  await hub.subscribe(sub, 1, "room");
+  const [m1] = store.add(3);
+  hub.onDelivered(m1); // 2 and 3 never arrive live
+  await hub.resync();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seqs, [1, 2, 3]);
+});
+
+Deno.test("hub: live messages during a slow replay are bounded, then read from the store", async () => {
+  const store = new MemoryStore();
+  store.add(100);
+  const hub = hubWith(store);
+  const { sub, seqs, state } = subscriber();
+  state.stalled = true;
+  const subscribing = hub.subscribe(sub, 1, "room", 0);
+  await new Promise((r) => setTimeout(r, 10));
+  // 5,000 arrive live while the reader holds up the replay: far past what the hub keeps.
+  for (const m of store.add(5_000)) hub.onDelivered(m);
+  const held = hub["byChannel"].get("room")!.get(sub.id)!.pending.length;
+  assert.ok(held <= 1_000, `${held} live messages held`);
+  state.stalled = false;
+  await subscribing;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seqs, range(1, 5_100));
+});
