@@ -61,3 +61,22 @@ Deno.test("presence: a silent instance's users leave after the TTL", async () =>
   a.service.stop();
   await broker.close();
 });
+
+Deno.test("presence: a large snapshot goes in parts and is applied whole", async () => {
+  const { broker, a, b } = pair(60_000);
+  const parts: number[] = [];
+  broker.signals.subscribe("presence", (d) => {
+    const s = d as { kind: string; parts?: number };
+    if (s.kind === "snapshot") parts.push(s.parts!);
+  });
+  a.service.start();
+  for (let c = 0; c < 300; c++) {
+    for (let u = 0; u < 50; u++) a.service.join(`ch-${c}`, crypto.randomUUID(), `conn-${c}-${u}`);
+  }
+  b.service.start(); // hello → a's snapshot, ~600 KB
+  assert.ok(parts.length > 1 && parts.every((p) => p === parts.length), `parts: ${parts}`);
+  for (const c of [0, 150, 299]) assert.equal(b.service.online(`ch-${c}`).length, 50);
+  a.service.stop();
+  b.service.stop();
+  await broker.close();
+});

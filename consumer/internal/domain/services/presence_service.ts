@@ -7,7 +7,8 @@ export const PRESENCE_TOPIC = "presence";
 /**
  * What instances tell each other: a change as it happens, a full snapshot on every heartbeat (it
  * also repairs a lost change), a hello from a new instance (answered with snapshots), a bye on
- * a graceful stop. An instance that stops heartbeating is forgotten after the TTL.
+ * a graceful stop. An instance that stops heartbeating is forgotten after the TTL. A snapshot
+ * goes in parts that stay well under NATS's payload limit; a peer applies it once all arrived.
  */
 const PresenceSignal = z.discriminatedUnion("kind", [
   z.object({
@@ -20,6 +21,9 @@ const PresenceSignal = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("snapshot"),
     instance: z.string(),
+    epoch: z.number().int(),
+    part: z.number().int().min(0),
+    parts: z.number().int().min(1),
     channels: z.record(z.string(), z.array(z.string())),
   }),
   z.object({ kind: z.literal("hello"), instance: z.string() }),
@@ -36,6 +40,9 @@ export interface PresenceChange {
 /** channel → users online there through one instance. */
 type Entries = Map<string, Set<string>>;
 
+/** Rough bytes per snapshot part (NATS refuses payloads over 1 MiB by default). */
+const SNAPSHOT_PART_BYTES = 256 * 1024;
+
 /**
  * Who is online on which channel, across every consumer instance. A user is online on a channel
  * while at least one of their sockets, on any instance, is subscribed to it. Each instance keeps
@@ -46,6 +53,9 @@ export class PresenceService implements PresenceTracker {
   /** channel → user → this instance's connections subscribed there. */
   private readonly local = new Map<string, Map<string, Set<string>>>();
   private readonly peers = new Map<string, { entries: Entries; expiresAt: number }>();
+  /** Peers' snapshots still arriving in parts. */
+  private readonly assembling = new Map<string, { epoch: number; got: number; entries: Entries }>();
+  private epoch = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -122,14 +132,23 @@ export class PresenceService implements PresenceTracker {
         this.publishSnapshot();
         return;
       case "bye":
+        this.assembling.delete(signal.instance);
         this.updatePeer(signal.instance, () => undefined);
         return;
-      case "snapshot":
-        this.updatePeer(
-          signal.instance,
-          () => new Map(Object.entries(signal.channels).map(([c, users]) => [c, new Set(users)])),
-        );
+      case "snapshot": {
+        let whole = this.assembling.get(signal.instance);
+        if (whole?.epoch !== signal.epoch) {
+          whole = { epoch: signal.epoch, got: 0, entries: new Map() };
+          this.assembling.set(signal.instance, whole);
+        }
+        for (const [channel, users] of Object.entries(signal.channels)) {
+          whole.entries.set(channel, new Set(users));
+        }
+        if (++whole.got < signal.parts) return;
+        this.assembling.delete(signal.instance);
+        this.updatePeer(signal.instance, () => whole.entries);
         return;
+      }
       case "change":
         this.updatePeer(signal.instance, (entries) => {
           const next = entries ?? new Map();
@@ -177,14 +196,36 @@ export class PresenceService implements PresenceTracker {
   private expirePeers(): void {
     const now = this.now();
     for (const [instance, peer] of [...this.peers]) {
-      if (peer.expiresAt <= now) this.updatePeer(instance, () => undefined);
+      if (peer.expiresAt > now) continue;
+      this.assembling.delete(instance);
+      this.updatePeer(instance, () => undefined);
     }
   }
 
   private publishSnapshot(): void {
-    const channels: Record<string, string[]> = {};
-    for (const [channel, users] of this.local) channels[channel] = [...users.keys()];
-    this.publish({ kind: "snapshot", instance: this.instance, channels });
+    const parts: Record<string, string[]>[] = [{}];
+    let size = 0;
+    for (const [channel, users] of this.local) {
+      const entry = [...users.keys()];
+      const bytes = channel.length + entry.reduce((n, u) => n + u.length + 3, 8);
+      if (size > 0 && size + bytes > SNAPSHOT_PART_BYTES) {
+        parts.push({});
+        size = 0;
+      }
+      parts[parts.length - 1][channel] = entry;
+      size += bytes;
+    }
+    const epoch = ++this.epoch;
+    parts.forEach((channels, part) =>
+      this.publish({
+        kind: "snapshot",
+        instance: this.instance,
+        epoch,
+        part,
+        parts: parts.length,
+        channels,
+      })
+    );
   }
 
   private publish(signal: PresenceSignal): void {
