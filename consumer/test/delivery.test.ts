@@ -105,7 +105,7 @@ Deno.test("consumer delivery: 2 instances, 5 channels, several publishers", asyn
       const onSurvivor = await Reader.open(wsUrl(system.consumerUrls[1]), tokens[1], CHANNELS, {
         ...expected,
       });
-      const publishing = publishFromSeveral(producerWs, tokens, 4_000);
+      const publishing = publishFromSeveral(producerWs, tokens, 2_000);
       const base = Object.values(expected).reduce((a, b) => a + b, 0);
       const seen = () => [...onVictim.last.values()].reduce((a, b) => a + b, 0) - base;
       while (seen() < 500) await new Promise((r) => setTimeout(r, 5));
@@ -147,7 +147,7 @@ Deno.test("consumer delivery: 2 instances, 5 channels, several publishers", asyn
           tokens[0],
         );
         await client.request({ id: 1, type: "subscribe", channel: CHANNELS[0] });
-        const publishing = publishFromSeveral(producerWs, tokens, 2_000);
+        const publishing = publishFromSeveral(producerWs, tokens, 1_000);
         await new Promise((r) => setTimeout(r, 100));
         const code = await draining.stop("SIGTERM");
         assert.equal(code, 0, draining.logs());
