@@ -61,12 +61,15 @@ function subscriber() {
   return { sub, seqs, state };
 }
 
-function hubWith(store: MemoryStore) {
+function hubWith(store: MemoryStore, presence: string[] = []) {
   return new SubscriptionHub(
     store,
     { authorize: () => Promise.resolve() },
     { delivered: () => {} },
-    { join: () => {}, leave: () => {} },
+    {
+      join: (channel, user) => presence.push(`join ${channel} ${user}`),
+      leave: (channel, user) => presence.push(`leave ${channel} ${user}`),
+    },
     10,
   );
 }
@@ -115,4 +118,19 @@ Deno.test("hub: live messages during a slow replay are bounded, then read from t
   await subscribing;
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seqs, range(1, 5_100));
+});
+
+Deno.test("hub: presence follows subscriptions; a resubscribe is no leave", async () => {
+  const store = new MemoryStore();
+  store.add(5);
+  const presence: string[] = [];
+  const hub = hubWith(store, presence);
+  const { sub } = subscriber();
+  await hub.subscribe(sub, 1, "room");
+  await hub.subscribe(sub, 2, "room", 3);
+  await assert.rejects(hub.subscribe(sub, 3, "room", 99), /ahead of the channel/);
+  assert.deepEqual(presence, [`join room ${sub.userId}`, `leave room ${sub.userId}`]);
+  await hub.subscribe(sub, 4, "room");
+  hub.disconnect(sub);
+  assert.deepEqual(presence.slice(2), [`join room ${sub.userId}`, `leave room ${sub.userId}`]);
 });

@@ -80,7 +80,8 @@ export class SubscriptionHub {
         `at most ${this.maxPerSubscriber} subscriptions per connection`,
       );
     }
-    this.remove(subscriber.id, channel);
+    // A resubscribe replaces the subscription; the user stays present throughout.
+    const previous = this.detach(subscriber.id, channel);
     // Registered before reading the head, so nothing published meanwhile is missed: it waits.
     const sub: Subscription = {
       subscriber,
@@ -90,7 +91,7 @@ export class SubscriptionHub {
       pending: [],
       overflowTo: 0,
       closed: false,
-      joined: false,
+      joined: previous?.joined ?? false,
     };
     const subs = this.byChannel.get(channel) ?? new Map();
     subs.set(subscriber.id, sub);
@@ -105,8 +106,10 @@ export class SubscriptionHub {
       sub.lastSeq = recovered ? since ?? head : head;
       if (sub.closed) return;
       subscriber.send({ id: requestId, type: "subscribed", channel, lastSeq: head, recovered });
-      sub.joined = true;
-      this.presence.join(channel, subscriber.userId, subscriber.id);
+      if (!sub.joined) {
+        sub.joined = true;
+        this.presence.join(channel, subscriber.userId, subscriber.id);
+      }
       await this.catchUp(sub, head);
       await this.drainPending(sub);
     } catch (err) {
@@ -188,14 +191,20 @@ export class SubscriptionHub {
   }
 
   private remove(subscriberId: string, channel: string): boolean {
+    const sub = this.detach(subscriberId, channel);
+    if (sub?.joined) this.presence.leave(channel, sub.subscriber.userId, subscriberId);
+    return sub !== undefined;
+  }
+
+  /** Ends a subscription without telling presence (the caller decides). */
+  private detach(subscriberId: string, channel: string): Subscription | undefined {
     const subs = this.byChannel.get(channel);
     const sub = subs?.get(subscriberId);
-    if (!subs || !sub) return false;
+    if (!subs || !sub) return undefined;
     sub.closed = true;
     subs.delete(subscriberId);
     if (subs.size === 0) this.byChannel.delete(channel);
-    if (sub.joined) this.presence.leave(channel, sub.subscriber.userId, subscriberId);
-    return true;
+    return sub;
   }
 
   private send(sub: Subscription, message: StoredMessage): void {
