@@ -27,7 +27,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
   quick: {
     name: "quick",
     topology,
-    fanoutRates: [500, 1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000],
+    fanoutRates: [500, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000],
     stepMs: 3_000,
     graceMs: 2_000,
     latencyRate: 1_000,
@@ -41,7 +41,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
   full: {
     name: "full",
     topology,
-    fanoutRates: [1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 7_000, 8_000, 10_000, 12_000],
+    fanoutRates: [500, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000],
     stepMs: 10_000,
     graceMs: 3_000,
     latencyRate: 1_000,
@@ -49,7 +49,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     sockets: 10_000,
     broadcasts: 10,
     coreMessages: 200_000,
-    durableMessages: 100_000,
+    durableMessages: 50_000,
     persistBatch: 256,
   },
 };
