@@ -152,36 +152,44 @@ try {
     if (!d.complete) throw new Error("not every message was acked and stored within 180 s");
   });
 
-  const fanout = await FanoutLoad.open(urls, token, topology, ledger, `fan${runId}`);
+  let fanout: FanoutLoad | undefined;
   await run("fan-out", async () => {
     const log = progress("fan-out");
-    const steps: MeasuredStep[] = [];
+    log(
+      `${topology.publishers} publishers, ${topology.channels} channels × ` +
+        `${topology.subscribersPerChannel} subscribers, ${profile.stepMs / 1000} s steps`,
+    );
+    const load = fanout = await FanoutLoad.open(urls, token, topology, ledger, `fan${runId}`);
+    const figures = results.fanout = {
+      steps: [] as MeasuredStep[],
+      bestRate: 0,
+      bestDeliveryRate: 0,
+    };
     for (const rate of profile.fanoutRates) {
       const cpu = await cpuMeter(cpuGroups);
-      const step = await fanout.step(rate, profile.stepMs, profile.graceMs);
-      steps.push({ ...step, cpu: await cpu.stop() });
+      const step = await load.step(rate, profile.stepMs, profile.graceMs);
+      figures.steps.push({ ...step, cpu: await cpu.stop() });
       log(stepLine(step));
-      if (!await fanout.settle(60_000)) throw new Error("backlog did not drain within 60 s");
+      if (step.sustained) {
+        figures.bestRate = step.sentRate;
+        figures.bestDeliveryRate = step.deliveryRate;
+      }
+      if (!await load.settle(60_000)) throw new Error("backlog did not drain within 60 s");
       if (!step.sustained) break;
     }
-    const best = steps.filter((s) => s.sustained).at(-1);
-    results.fanout = {
-      steps,
-      bestRate: best?.sentRate ?? 0,
-      bestDeliveryRate: best?.deliveryRate ?? 0,
-    };
   });
 
   await run("latency", async () => {
     const log = progress("latency");
     log(`${profile.latencyRate} msg/s for ${profile.latencyMs / 1000} s`);
     const cpu = await cpuMeter(cpuGroups);
+    if (!fanout) throw new Error("no fan-out sockets to measure with");
     const step = await fanout.step(profile.latencyRate, profile.latencyMs, profile.graceMs);
     results.latency = { ...step, cpu: await cpu.stop() };
     log(stepLine(step));
     await fanout.settle(60_000);
   });
-  fanout.close();
+  fanout?.close();
 
   await run("connections", async () => {
     const log = progress("connections");
