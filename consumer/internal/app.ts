@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -11,17 +12,22 @@ import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { AccessCache } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
+const REVOKED_TOPIC = "membership-revoked";
+const Revocation = z.object({ channel: z.string(), userId: z.string() });
+type Revocation = z.infer<typeof Revocation>;
+
 export interface ConsumerDeps {
   broker: Pick<Broker, "persistQueue" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
   directory: ChannelDirectory;
-  access: ChannelAccess;
+  access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -83,6 +89,13 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   );
   presence.start();
   const unsubscribeDelivery = deps.broker.delivery.subscribe((m) => hub.onDelivered(m));
+  // Revocations reach every instance (this one included) over the broker's signals.
+  const unsubscribeRevocations = deps.broker.signals.subscribe(REVOKED_TOPIC, (data) => {
+    const parsed = Revocation.safeParse(data);
+    if (!parsed.success) return;
+    deps.access.forget(parsed.data.channel, parsed.data.userId);
+    hub.revoke(parsed.data.channel, parsed.data.userId);
+  });
   // One resync at a time; a slow database makes the next tick skip, never pile up.
   let resyncing = false;
   const resyncTimer = setInterval(() => {
@@ -148,7 +161,16 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   });
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, deps.access),
+    channels: new ChannelService(deps.directory, deps.access, {
+      revoked: (channel, userId) => {
+        try {
+          deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
+        } catch (err) {
+          // Broker down: caches still expire within their TTL.
+          logger.warn("revocation not announced", { channel, err });
+        }
+      },
+    }),
   });
   metric.observed(
     registry,
@@ -172,6 +194,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeDelivery();
+      unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
       socketServer.closeAll();

@@ -100,7 +100,10 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
       assert.equal(removed.status, 204);
       const gone = await api(c0, alice.token, "DELETE", `/v1/channels/team/members/${bob.userId}`);
       assert.equal(gone.status, 404);
-      // Revocation: immediate where bob's membership was never cached (elsewhere within 5 s).
+      // Revoked at once: bob's open subscription ends, and no instance lets him back in.
+      const kicked = await bobWs.next<ErrorFrame>((f) => f.type === "error");
+      assert.equal(kicked.code, "FORBIDDEN");
+      assert.equal((await subscribe(bobWs, "team") as ErrorFrame).code, "FORBIDDEN");
       const bobElsewhere = await connect(c1, bob.token);
       assert.equal((await subscribe(bobElsewhere, "team") as ErrorFrame).code, "FORBIDDEN");
 

@@ -18,6 +18,10 @@ class TtlCache<V> {
     return e.value;
   }
 
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   set(key: string, value: V): void {
     if (this.entries.size >= this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value!);
@@ -38,6 +42,11 @@ export class PgChannelAccess implements ChannelAccess {
   constructor(private readonly sql: Sql, ttlMs = 5_000, maxEntries = 50_000) {
     this.kinds = new TtlCache(ttlMs, maxEntries);
     this.members = new TtlCache(ttlMs, maxEntries);
+  }
+
+  /** Drops a cached membership at once (it was revoked), instead of after the TTL. */
+  forget(channel: string, userId: string): void {
+    this.members.delete(`${channel}\n${userId}`);
   }
 
   async authorize(userId: string, channel: string): Promise<void> {

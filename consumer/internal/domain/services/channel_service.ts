@@ -2,6 +2,7 @@ import { DIRECT_CHANNEL_PREFIX, directChannelId } from "../../../../shared/domai
 import { AppError } from "../../../../shared/errors.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import type { ChannelDirectory, ChannelInfo, MyChannel } from "../ports/channel_directory.ts";
+import type { MembershipEvents } from "../ports/membership.ts";
 
 /**
  * Channel and membership rules. Anyone may create a channel (becoming its owner) and join or leave
@@ -12,6 +13,7 @@ export class ChannelService {
   constructor(
     private readonly directory: ChannelDirectory,
     private readonly access: ChannelAccess,
+    private readonly events: MembershipEvents,
   ) {}
 
   async create(userId: string, id: string, kind: "public" | "private"): Promise<ChannelInfo> {
@@ -38,7 +40,7 @@ export class ChannelService {
   }
 
   async removeMember(actor: string, channel: string, target: string): Promise<void> {
-    await this.mutableChannel(channel);
+    const info = await this.mutableChannel(channel);
     if (target !== actor) await this.requireOwner(channel, actor);
     if (await this.directory.role(channel, target) === "owner") {
       throw new AppError("FORBIDDEN", "the owner cannot be removed from their channel");
@@ -46,6 +48,8 @@ export class ChannelService {
     if (!await this.directory.removeMember(channel, target)) {
       throw new AppError("NOT_FOUND", `${target} is not a member of ${channel}`);
     }
+    // A public channel stays readable by anyone; elsewhere the removed user's access ends now.
+    if (info.kind !== "public") this.events.revoked(channel, target);
   }
 
   /** The direct channel of `actor` and `peer`, created on first call. */

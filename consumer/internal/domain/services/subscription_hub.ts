@@ -167,6 +167,19 @@ export class SubscriptionHub {
     }
   }
 
+  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked). */
+  revoke(channel: string, userId: string): void {
+    for (const sub of [...this.byChannel.get(channel)?.values() ?? []]) {
+      if (sub.subscriber.userId !== userId) continue;
+      this.remove(sub.subscriber.id, channel);
+      sub.subscriber.send({
+        type: "error",
+        code: "FORBIDDEN",
+        message: `no longer a member of channel ${channel}; unsubscribed`,
+      });
+    }
+  }
+
   /** Tells every local subscriber of `channel` who came online and who went away. */
   broadcastPresence(frame: PresenceFrame): void {
     for (const sub of this.byChannel.get(frame.channel)?.values() ?? []) {
