@@ -39,7 +39,8 @@ const StandaloneSchema = z.object({
 
 const vars = Deno.env.toObject();
 const settings = loadOrExit(() => parseEnv(StandaloneSchema, vars));
-const producerSettings = loadOrExit(() => loadProducerSettings(vars));
+// One process behind no load balancer: nothing to wait for before closing sockets on SIGTERM.
+const producerSettings = loadOrExit(() => loadProducerSettings({ DRAIN_GRACE_MS: "0", ...vars }));
 const consumerSettings = loadOrExit(() => loadConsumerSettings(vars));
 setLogLevel(settings.LOG_LEVEL);
 const logger = createLogger({ service: "rtm" });

@@ -197,7 +197,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
-      socketServer.closeAll();
+      await socketServer.closeAll();
       await server.shutdown();
     },
   };

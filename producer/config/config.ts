@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
+import type { Rate } from "../internal/domain/services/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
@@ -10,8 +11,12 @@ export const ProducerSettingsSchema = z.object({
   PUBLISH_TIMEOUT_MS: env.positiveInt(2_000),
   RATE_PER_SECOND: env.positiveInt(50),
   RATE_BURST: env.positiveInt(100),
+  USER_RATE_PER_SECOND: env.positiveInt(100),
+  USER_RATE_BURST: env.positiveInt(200),
+  FLOOD_STRIKES: env.positiveInt(200),
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
+  DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
 });
 
 const ProducerProcessSchema = ProducerSettingsSchema.extend({
@@ -26,8 +31,10 @@ export interface PublishLimits {
   maxBodyBytes: number;
   maxFrameBytes: number;
   publishTimeoutMs: number;
-  ratePerSecond: number;
-  rateBurst: number;
+  connectionRate: Rate;
+  userRate: Rate;
+  /** RATE_LIMITED answers a socket may collect (regained at its rate) before it is closed (4029). */
+  floodStrikes: number;
   maxConnections: number;
   maxConnectionsPerUser: number;
 }
@@ -36,6 +43,8 @@ export interface PublishLimits {
 export interface ProducerConfig {
   port: number;
   limits: PublishLimits;
+  /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
+  drainGraceMs: number;
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
@@ -59,11 +68,13 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxFrameBytes: e.MAX_FRAME_BYTES,
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
-      ratePerSecond: e.RATE_PER_SECOND,
-      rateBurst: e.RATE_BURST,
+      connectionRate: { perSecond: e.RATE_PER_SECOND, burst: e.RATE_BURST },
+      userRate: { perSecond: e.USER_RATE_PER_SECOND, burst: e.USER_RATE_BURST },
+      floodStrikes: e.FLOOD_STRIKES,
       maxConnections: e.MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     },
+    drainGraceMs: e.DRAIN_GRACE_MS,
   };
 }
 

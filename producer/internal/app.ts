@@ -71,17 +71,28 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     draining: () => draining,
     maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
   });
-  mountProducerRoutes(app, { service, verifier: deps.verifier, sockets });
+  mountProducerRoutes(app, {
+    service,
+    verifier: deps.verifier,
+    sockets,
+    flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
+  });
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
 
   return {
     port: server.port,
     stop: async () => {
+      deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
       sockets.stopAccepting();
+      // Load balancers see /ready 503 and move new clients away while open sockets still work.
+      await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
       await service.drain(DRAIN_TIMEOUT_MS);
-      sockets.closeAll();
+      // One macrotask, so the replies of the publishes that just finished are sent first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await sockets.closeAll();
       await server.shutdown();
+      deps.logger.info("drained");
     },
   };
 }

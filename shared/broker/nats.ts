@@ -127,10 +127,16 @@ export class NatsBroker implements Broker {
 
   log = {
     append: async (message: AcceptedMessage, dedupeKey: string, timeoutMs: number) => {
+      // While disconnected the client would buffer the publish and send it on reconnect, long
+      // after the caller was told UNAVAILABLE; refusing at once keeps "unavailable" meaning "not
+      // sent". A publish buffered in the instant before a disconnect is noticed may still be
+      // stored later: a retry with the same key is then answered from the duplicate window.
+      const subject = this.names.messageSubject(message.channel);
+      if (!this.healthy()) throw unavailable();
       try {
         const ack = await this.soon(() =>
           this.js.publish(
-            this.names.messageSubject(message.channel),
+            subject,
             encoder.encode(JSON.stringify(message)),
             { msgID: dedupeKey, timeout: timeoutMs },
           )
@@ -139,10 +145,7 @@ export class NatsBroker implements Broker {
       } catch (err) {
         // Timeouts, no responders, a closed connection: all mean "not known to be stored".
         this.opts.logger.warn("jetstream publish failed", { err });
-        throw new AppError(
-          "UNAVAILABLE",
-          "message store unavailable, retry with the same clientMsgId",
-        );
+        throw unavailable();
       }
     },
   };
@@ -250,6 +253,10 @@ export class NatsBroker implements Broker {
     if (this.nc.isClosed()) return;
     await this.nc.drain().catch(() => this.nc.close());
   }
+}
+
+function unavailable(): AppError {
+  return new AppError("UNAVAILABLE", "message store unavailable, retry with the same clientMsgId");
 }
 
 function safeJson(data: Uint8Array): unknown {

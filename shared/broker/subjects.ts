@@ -1,3 +1,5 @@
+import { CHANNEL_ID_PATTERN } from "../domain/channel.ts";
+
 /**
  * NATS names in one place. A namespace (NATS_NAMESPACE) prefixes every subject and suffixes the
  * stream, so several deployments (or parallel test runs) can share one NATS server safely.
@@ -15,13 +17,19 @@ export interface BrokerNames {
   deadLetterWildcard: string;
 }
 
+/** A channel id as a subject token; anything else (dots, wildcards, empty) never gets this far. */
+function channelToken(channel: string): string {
+  if (!CHANNEL_ID_PATTERN.test(channel)) throw new Error(`unsafe channel id in a subject`);
+  return channel;
+}
+
 export function brokerNames(namespace?: string): BrokerNames {
   const p = namespace ? `${namespace}.` : "";
   return {
     stream: namespace ? `MESSAGES_${namespace}` : "MESSAGES",
-    messageSubject: (channel) => `${p}message.${channel}`,
+    messageSubject: (channel) => `${p}message.${channelToken(channel)}`,
     messageWildcard: `${p}message.>`,
-    deliverySubject: (channel) => `${p}delivery.${channel}`,
+    deliverySubject: (channel) => `${p}delivery.${channelToken(channel)}`,
     deliveryWildcard: `${p}delivery.>`,
     signalSubject: (topic) => `${p}signal.${topic}`,
     persistDurable: "persist",

@@ -2,8 +2,9 @@ import { z } from "zod";
 import { ChannelId } from "./channel.ts";
 
 /** A client's idempotency key: a retry with the same value never makes a second message. */
+export const CLIENT_MSG_ID_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
 export const ClientMsgId = z.string().regex(
-  /^[A-Za-z0-9_:.-]{1,128}$/,
+  CLIENT_MSG_ID_PATTERN,
   "clientMsgId must match [A-Za-z0-9_:.-]{1,128}",
 );
 

@@ -80,12 +80,17 @@ export class SocketServer {
     } catch (err) {
       return refuse(err instanceof AppError ? err : new AppError("UNAUTHENTICATED", "bad token"));
     }
-    if (this.sessions.size >= this.limits.maxConnections) {
-      return refuse(new AppError("UNAVAILABLE", "server connection limit reached"));
-    }
     const mine = this.perUser.get(principal.userId) ?? 0;
-    if (mine >= this.limits.maxConnectionsPerUser) {
-      return refuse(new AppError("RATE_LIMITED", "too many connections for this user"));
+    const overCap = this.sessions.size >= this.limits.maxConnections
+      ? "server connection limit reached"
+      : mine >= this.limits.maxConnectionsPerUser
+      ? "too many connections for this user"
+      : undefined;
+    // Over a cap the socket is accepted and closed at once with 4030 and a reason: a browser
+    // never sees the status of a refused upgrade, but it does see a close code.
+    if (overCap) {
+      this.logger.info("closing socket over cap", { user: principal.userId, reason: overCap });
+      return closeAtOnce(req, protocol, CloseCode.TOO_MANY_CONNECTIONS, overCap);
     }
     const { socket, response } = Deno.upgradeWebSocket(req, { protocol, idleTimeout: 30 });
     const session = new SessionImpl(
@@ -100,25 +105,26 @@ export class SocketServer {
     this.observer.connections(this.sessions.size);
     const expiry = setTimeout(
       () => session.close(CloseCode.TOKEN_EXPIRED, "token expired"),
-      Math.max(0, principal.expiresAt * 1000 - Date.now()),
+      // setTimeout holds at most 2^31-1 ms; a longer-lived token is closed early, never late.
+      Math.min(Math.max(0, principal.expiresAt * 1000 - Date.now()), 2 ** 31 - 1),
     );
+    socket.onopen = () => session.logger.info("socket opened");
     socket.onmessage = (event) => {
+      if (!session.heard()) return;
+      if (frameExceeds(event.data, this.limits.maxFrameBytes)) {
+        session.logger.warn("closing socket: frame too large");
+        session.close(
+          CloseCode.FRAME_TOO_LARGE,
+          `frame exceeds ${this.limits.maxFrameBytes} bytes`,
+        );
+        return;
+      }
       if (typeof event.data !== "string") {
-        const size = (event.data as ArrayBuffer).byteLength ?? 0;
-        if (size > this.limits.maxFrameBytes) {
-          session.close(CloseCode.FRAME_TOO_LARGE, "frame too large");
-          return;
-        }
         session.send({
           type: "error",
           code: "INVALID",
           message: "binary frames are not supported",
         });
-        return;
-      }
-      // UTF-16 length bounds UTF-8 bytes from below; x3 bounds it from above.
-      if (event.data.length > this.limits.maxFrameBytes) {
-        session.close(CloseCode.FRAME_TOO_LARGE, "frame too large");
         return;
       }
       try {
@@ -127,8 +133,10 @@ export class SocketServer {
         session.logger.error("frame handler failed", { err });
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       clearTimeout(expiry);
+      session.closed();
+      session.logger.info("socket closed", { code: event.code, reason: event.reason });
       if (!this.sessions.delete(session)) return;
       const left = (this.perUser.get(principal.userId) ?? 1) - 1;
       if (left === 0) this.perUser.delete(principal.userId);
@@ -145,18 +153,49 @@ export class SocketServer {
     this.draining = true;
   }
 
-  /** Closes every socket with 1001 (going away); clients reconnect elsewhere. */
-  closeAll(reason = "server shutting down"): void {
+  /**
+   * Closes every socket with 1001 (going away) so clients reconnect elsewhere, and resolves once
+   * they have closed (or after `timeoutMs`).
+   */
+  async closeAll(reason = "server shutting down", timeoutMs = 5_000): Promise<void> {
     this.draining = true;
-    for (const s of this.sessions) s.close(CloseCode.GOING_AWAY, reason);
+    const sessions = [...this.sessions];
+    for (const s of sessions) s.close(CloseCode.GOING_AWAY, reason);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(sessions.map((s) => s.whenClosed())),
+      new Promise((resolve) => timer = setTimeout(resolve, timeoutMs)),
+    ]);
+    clearTimeout(timer);
   }
 }
+
+/**
+ * Deno drops a server's close frame when a client frame is already on its way in as close() is
+ * called (the client then sees an abnormal closure with no code). So a close first stops handling
+ * frames, then picks its moment: when the peer has been quiet for CLOSE_QUIET_MS, or right after
+ * a frame of a paced sender (the last PACED_FRAMES frames each came alone, PACED_GAP_MS or more
+ * apart, so the next one is likely as far off; a buffered burst read by a busy process can show
+ * one such gap, rarely several), and at the latest after CLOSE_WAIT_MS. A client that never
+ * pauses is still cut off, only without a readable code.
+ */
+const CLOSE_QUIET_MS = 50;
+const PACED_GAP_MS = 10;
+const PACED_FRAMES = 3;
+const CLOSE_WAIT_MS = 1_000;
 
 class SessionImpl implements Session {
   readonly id = crypto.randomUUID();
   readonly logger: Logger;
   private readonly backlog: SendBacklog;
   private readonly maxQueuedFrames: number;
+  private lastFrameAt = 0;
+  /** Consecutive frames that each arrived PACED_GAP_MS or more after the previous one. */
+  private pacedFrames = 0;
+  private pendingClose:
+    | { code: number; reason: string; timer?: ReturnType<typeof setTimeout> }
+    | undefined;
+  private onClosed: (() => void)[] = [];
 
   constructor(
     private readonly socket: WebSocket,
@@ -171,7 +210,16 @@ class SessionImpl implements Session {
   }
 
   get open(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.socket.readyState === WebSocket.OPEN && !this.pendingClose;
+  }
+
+  /** Notes an incoming frame; false once a close is under way (the frame is to be ignored). */
+  heard(): boolean {
+    const now = performance.now();
+    this.pacedFrames = now - this.lastFrameAt >= PACED_GAP_MS ? this.pacedFrames + 1 : 0;
+    this.lastFrameAt = now;
+    if (this.pendingClose && this.pacedFrames >= PACED_FRAMES) this.closeNow();
+    return this.open;
   }
 
   send(frame: ServerFrame): boolean {
@@ -207,17 +255,54 @@ class SessionImpl implements Session {
   }
 
   close(code: number, reason: string): void {
-    if (
-      this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING
-    ) {
-      return;
-    }
-    try {
-      this.socket.close(code, reason);
-    } catch {
-      // Still CONNECTING: the upgrade has not completed; nothing to send a close frame on.
-    }
+    if (this.pendingClose || this.socket.readyState > WebSocket.OPEN) return;
+    this.pendingClose = { code, reason };
+    const giveUpAt = performance.now() + CLOSE_WAIT_MS;
+    const attempt = () => {
+      const now = performance.now();
+      const waiting = this.socket.readyState === WebSocket.CONNECTING ||
+        now - this.lastFrameAt < CLOSE_QUIET_MS;
+      if (waiting && now < giveUpAt) this.pendingClose!.timer = setTimeout(attempt, 10);
+      else this.closeNow();
+    };
+    attempt();
   }
+
+  private closeNow(): void {
+    const pending = this.pendingClose!;
+    clearTimeout(pending.timer);
+    if (this.socket.readyState <= WebSocket.OPEN) this.socket.close(pending.code, pending.reason);
+  }
+
+  /** Resolves once the socket has closed. */
+  whenClosed(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.onClosed.push(resolve));
+  }
+
+  closed(): void {
+    clearTimeout(this.pendingClose?.timer);
+    for (const resolve of this.onClosed.splice(0)) resolve();
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Whether a frame exceeds `limit` bytes; text counts as UTF-8, encoded only when in doubt. */
+function frameExceeds(data: unknown, limit: number): boolean {
+  if (data instanceof ArrayBuffer) return data.byteLength > limit;
+  if (typeof data !== "string") return false;
+  // A UTF-16 code unit takes 1 to 3 UTF-8 bytes.
+  if (data.length > limit) return true;
+  if (data.length * 3 <= limit) return false;
+  return encoder.encode(data).length > limit;
+}
+
+function closeAtOnce(req: Request, protocol: string | undefined, code: number, reason: string) {
+  const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+  socket.onopen = () => socket.close(code, reason);
+  socket.onerror = () => {};
+  return response;
 }
 
 function refuse(err: AppError, status?: number): Response {

@@ -45,7 +45,6 @@ export type AckFrame = {
   channel: string;
   clientMsgId: string;
   streamSeq: number;
-  duplicate: boolean;
 };
 export type ErrorFrame = {
   id?: RequestIdValue;

@@ -8,6 +8,9 @@ export interface NatsServerProcess {
   stop(opts?: { kill?: boolean }): Promise<void>;
   /** Starts it again on the same port and store, as after a crash or an upgrade. */
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that hangs with its connections open, as a stalled broker. */
+  freeze(): Promise<void>;
+  thaw(): void;
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -54,5 +57,14 @@ export async function startNatsServer(
       await child.status;
     },
     restart: spawn,
+    freeze: async () => {
+      child.kill("SIGSTOP");
+      // The signal is delivered asynchronously: wait until Linux reports the process stopped.
+      const stat = `/proc/${child.pid}/stat`;
+      while (!/^\d+ \(.*\) T /.test(await Deno.readTextFile(stat))) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    thaw: () => child.kill("SIGCONT"),
   };
 }

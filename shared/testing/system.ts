@@ -25,8 +25,9 @@ export interface DistributedSystem {
 }
 
 /**
- * The distributed mode as real processes: auth, producer and `consumers` consumer instances,
- * against the shared NATS (own namespace) and a fresh database on the shared PostgreSQL.
+ * The distributed mode as real processes: auth, producer and `consumers` (default 1, may be 0)
+ * consumer instances, against the shared NATS (own namespace) and a fresh database on the shared
+ * PostgreSQL.
  */
 export async function startDistributed(opts: {
   consumers?: number;
@@ -85,7 +86,7 @@ export async function startDistributed(opts: {
       denoArgs("producer/cmd/main.ts"),
     ),
     // auth has run the migrations already; consumers re-check them under a lock.
-    startConsumer(),
+    (opts.consumers ?? 1) > 0 ? startConsumer() : undefined,
   ]);
   for (let i = 1; i < (opts.consumers ?? 1); i++) await startConsumer();
   return {

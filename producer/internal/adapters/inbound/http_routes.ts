@@ -7,6 +7,7 @@ import { errorResponses } from "../../../../shared/http/schemas.ts";
 import type { SocketServer } from "../../../../shared/http/ws_session.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
+import type { Rate } from "../../domain/services/token_bucket.ts";
 import { publisherHandlers } from "./ws_publisher.ts";
 
 const PublishBody = z.object({
@@ -18,7 +19,6 @@ const Receipt = z.object({
   channel: z.string(),
   clientMsgId: z.string(),
   streamSeq: z.number().int(),
-  duplicate: z.boolean(),
 }).openapi("PublishReceipt");
 
 const publishRoute = createRoute({
@@ -42,9 +42,14 @@ const publishRoute = createRoute({
 
 export function mountProducerRoutes(
   app: OpenAPIHono,
-  deps: { service: PublishService; verifier: TokenVerifier; sockets: SocketServer },
+  deps: {
+    service: PublishService;
+    verifier: TokenVerifier;
+    sockets: SocketServer;
+    flood: Rate;
+  },
 ): void {
-  const handlers = publisherHandlers(deps.service);
+  const handlers = publisherHandlers(deps.service, deps.flood);
   app.get("/v1/ws", (c) => deps.sockets.upgrade(c.req.raw, handlers));
   app.openapi(publishRoute, async (c) => {
     const token = bearerToken(c.req.header("authorization"));

@@ -1,19 +1,23 @@
-import { AppError, toAppError } from "../../../../shared/errors.ts";
+import { toAppError } from "../../../../shared/errors.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
 import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
+import type { PublishLane } from "../../domain/services/publish_lane.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
-import type { TokenBucket } from "../../domain/services/token_bucket.ts";
+import { type Rate, TokenBucket } from "../../domain/services/token_bucket.ts";
 
-/** Consecutive rate-limited publishes after which a connection is treated as a flood and closed. */
-const FLOOD_STRIKES = 200;
-
-/** WebSocket ingress: frames in, acks and errors out, over the shared PublishService. */
-export function publisherHandlers(service: PublishService): SessionHandlers {
-  const state = new WeakMap<Session, { bucket: TokenBucket; strikes: number }>();
+/**
+ * WebSocket ingress: frames in, acks and errors out, over the shared PublishService. Each socket
+ * has its own lane, so its messages are stored in the order it sent them. A client that ignores
+ * RATE_LIMITED answers is flooding: every such answer costs a strike from a bucket of its own
+ * (`flood.burst` strikes, regained at `flood.perSecond`), and an empty bucket closes the socket
+ * with 4029. A client that backs off regains its strikes.
+ */
+export function publisherHandlers(service: PublishService, flood: Rate): SessionHandlers {
+  const state = new WeakMap<Session, { lane: PublishLane; strikes: TokenBucket }>();
   const stateOf = (s: Session) => {
     let st = state.get(s);
-    if (!st) state.set(s, st = { bucket: service.connectionBucket(), strikes: 0 });
+    if (!st) state.set(s, st = { lane: service.openLane(), strikes: new TokenBucket(flood) });
     return st;
   };
   return {
@@ -31,17 +35,18 @@ export function publisherHandlers(service: PublishService): SessionHandlers {
         return;
       }
       const st = stateOf(session);
-      service.publish(session.principal.userId, frame, st.bucket).then(
+      const { channel, clientMsgId, body } = frame;
+      service.publish(session.principal.userId, { channel, clientMsgId, body }, st.lane).then(
         (receipt) => {
-          st.strikes = 0;
           session.send({ id: frame.id, type: "ack", ...receipt });
         },
         (err) => {
           const e = toAppError(err);
           if (e.code === "INTERNAL") session.logger.error("publish failed", { err });
           session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
-          if (e instanceof AppError && e.code === "RATE_LIMITED" && ++st.strikes >= FLOOD_STRIKES) {
-            session.close(CloseCode.RATE_LIMITED, "flooding");
+          if (e.code === "RATE_LIMITED" && !st.strikes.take() && session.open) {
+            session.logger.warn("closing flooding socket");
+            session.close(CloseCode.RATE_LIMITED, "flooding: too many rate-limited publishes");
           }
         },
       );

@@ -1,9 +1,12 @@
-import { dedupeKey } from "../../../../shared/domain/message.ts";
+import { withDeadline } from "../../../../shared/async/deadline.ts";
+import { CHANNEL_ID_PATTERN } from "../../../../shared/domain/channel.ts";
+import { CLIENT_MSG_ID_PATTERN, dedupeKey } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
-import { TokenBucket } from "./token_bucket.ts";
+import { PublishLane } from "./publish_lane.ts";
+import { type Rate, TokenBucket } from "./token_bucket.ts";
 
 export interface PublishCommand {
   channel: string;
@@ -11,18 +14,19 @@ export interface PublishCommand {
   body: string;
 }
 
+/** The same for the first publish and every retry of it: a client cannot tell them apart. */
 export interface PublishReceipt {
   channel: string;
   clientMsgId: string;
   streamSeq: number;
-  duplicate: boolean;
 }
 
 export interface PublishPolicy {
   maxBodyBytes: number;
+  /** Bounds the authorization lookup and the log append, each. */
   publishTimeoutMs: number;
-  ratePerSecond: number;
-  rateBurst: number;
+  connectionRate: Rate;
+  userRate: Rate;
 }
 
 const encoder = new TextEncoder();
@@ -31,7 +35,8 @@ const USER_BUCKET_IDLE_MS = 60_000;
 
 /**
  * The one publish path shared by WebSocket and HTTP ingress:
- * validate → authorize → rate-limit → append to the log → receipt. A receipt is only ever given
+ * validate → rate-limit → authorize → append to the log → receipt. Rate limiting comes before
+ * authorization so a flood never reaches the channel directory. A receipt is only ever given
  * after the log has stored the message, and a retry with the same clientMsgId gets the same one.
  */
 export class PublishService {
@@ -47,25 +52,35 @@ export class PublishService {
     private readonly observer: PublishObserver,
   ) {}
 
-  /** A per-connection bucket; the caller keeps it for the connection's life. */
-  connectionBucket(): TokenBucket {
-    return new TokenBucket(this.policy.ratePerSecond, this.policy.rateBurst);
+  /** A connection's lane (its bucket and append order); the caller keeps it for the socket's life. */
+  openLane(): PublishLane {
+    return new PublishLane(this.policy.connectionRate);
   }
 
-  async publish(
-    userId: string,
-    cmd: PublishCommand,
-    connection?: TokenBucket,
-  ): Promise<PublishReceipt> {
+  /** Publishes on `lane` keep their order in the log; without one (HTTP) each stands alone. */
+  async publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
     const started = performance.now();
+    const place = lane?.enter();
     this.inFlight++;
     try {
       if (!this.accepting) throw new AppError("UNAVAILABLE", "server is shutting down, retry");
+      // The adapters validate too; this keeps any other caller from reaching a NATS subject.
+      if (!CHANNEL_ID_PATTERN.test(cmd.channel)) {
+        throw new AppError("INVALID", "channel must match [A-Za-z0-9_-]{1,64}");
+      }
+      if (!CLIENT_MSG_ID_PATTERN.test(cmd.clientMsgId)) {
+        throw new AppError("INVALID", "clientMsgId must match [A-Za-z0-9_:.-]{1,128}");
+      }
       if (encoder.encode(cmd.body).length > this.policy.maxBodyBytes) {
         throw new AppError("TOO_LARGE", `body exceeds ${this.policy.maxBodyBytes} bytes`);
       }
-      await this.access.authorize(userId, cmd.channel);
-      this.takeToken(userId, connection);
+      this.takeToken(userId, lane?.bucket);
+      await withDeadline(
+        this.access.authorize(userId, cmd.channel),
+        this.policy.publishTimeoutMs,
+        () => new AppError("UNAVAILABLE", "channel directory did not answer in time, retry"),
+      );
+      await place?.turn;
       const message = {
         id: crypto.randomUUID(),
         channel: cmd.channel,
@@ -75,22 +90,21 @@ export class PublishService {
         sentAt: new Date().toISOString(),
       };
       const appendStarted = performance.now();
-      const result = await this.log.append(
-        message,
-        dedupeKey(message),
-        this.policy.publishTimeoutMs,
-      );
+      const appending = this.log.append(message, dedupeKey(message), this.policy.publishTimeoutMs);
+      place?.leave();
+      const result = await appending;
       this.observer.logAppended((performance.now() - appendStarted) / 1000);
       this.observer.published(
         result.duplicate ? "duplicate" : "ok",
         (performance.now() - started) / 1000,
       );
-      return { channel: cmd.channel, clientMsgId: cmd.clientMsgId, ...result };
+      return { channel: cmd.channel, clientMsgId: cmd.clientMsgId, streamSeq: result.streamSeq };
     } catch (err) {
       const code = err instanceof AppError ? err.code : "INTERNAL";
       this.observer.published(code, (performance.now() - started) / 1000);
       throw err;
     } finally {
+      place?.leave();
       if (--this.inFlight === 0) this.idle?.();
     }
   }
@@ -100,7 +114,7 @@ export class PublishService {
     let entry = this.userBuckets.get(userId);
     if (!entry) {
       this.sweepUserBuckets(now);
-      entry = { bucket: this.connectionBucket(), usedAt: now };
+      entry = { bucket: new TokenBucket(this.policy.userRate), usedAt: now };
       this.userBuckets.set(userId, entry);
     }
     entry.usedAt = now;

@@ -1,5 +1,11 @@
+/** A sustained rate with a burst allowance. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
 /**
- * A token bucket: `ratePerSecond` refill, at most `burst` tokens. `now` is injectable so the
+ * A token bucket: `perSecond` refill, at most `burst` tokens. `now` is injectable so the
  * arithmetic is testable without sleeping.
  */
 export class TokenBucket {
@@ -7,19 +13,16 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
+    private readonly rate: Rate,
     private readonly now: () => number = performance.now.bind(performance),
   ) {
-    this.tokens = burst;
+    this.tokens = rate.burst;
     this.last = now();
   }
 
   /** Takes one token if there is one. */
   take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
-    this.last = t;
+    this.refill();
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
@@ -27,6 +30,16 @@ export class TokenBucket {
 
   /** Seconds until one token is available. */
   retryAfterSeconds(): number {
-    return Math.max(0, (1 - this.tokens) / this.ratePerSecond);
+    this.refill();
+    return Math.max(0, (1 - this.tokens) / this.rate.perSecond);
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(
+      this.rate.burst,
+      this.tokens + ((t - this.last) / 1000) * this.rate.perSecond,
+    );
+    this.last = t;
   }
 }
