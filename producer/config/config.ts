@@ -11,8 +11,9 @@ export const ProducerSettingsSchema = z.object({
   PUBLISH_TIMEOUT_MS: env.positiveInt(2_000),
   RATE_PER_SECOND: env.positiveInt(50),
   RATE_BURST: env.positiveInt(100),
-  USER_RATE_PER_SECOND: env.positiveInt(100),
-  USER_RATE_BURST: env.positiveInt(200),
+  // Per user across its sockets; unset, twice the per-socket rate (two tabs at full speed).
+  USER_RATE_PER_SECOND: z.coerce.number().int().positive().optional(),
+  USER_RATE_BURST: z.coerce.number().int().positive().optional(),
   FLOOD_STRIKES: env.positiveInt(200),
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
@@ -69,7 +70,10 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
       maxFrameBytes: e.MAX_FRAME_BYTES,
       publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
       connectionRate: { perSecond: e.RATE_PER_SECOND, burst: e.RATE_BURST },
-      userRate: { perSecond: e.USER_RATE_PER_SECOND, burst: e.USER_RATE_BURST },
+      userRate: {
+        perSecond: e.USER_RATE_PER_SECOND ?? 2 * e.RATE_PER_SECOND,
+        burst: e.USER_RATE_BURST ?? 2 * e.RATE_BURST,
+      },
       floodStrikes: e.FLOOD_STRIKES,
       maxConnections: e.MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
