@@ -44,6 +44,8 @@ export interface DeliveryObserver {
  */
 export class SubscriptionHub {
   private readonly byChannel = new Map<string, Map<string, Subscription>>();
+  /** Subscribers that went away: a subscribe still awaiting authorization must not revive them. */
+  private readonly departed = new WeakSet<Subscriber>();
 
   constructor(
     private readonly store: MessageStore,
@@ -71,6 +73,7 @@ export class SubscriptionHub {
     since?: number,
   ): Promise<void> {
     await this.access.authorize(subscriber.userId, channel);
+    if (this.departed.has(subscriber)) return;
     if (
       !this.byChannel.get(channel)?.has(subscriber.id) &&
       this.countFor(subscriber) >= this.maxPerSubscriber
@@ -124,6 +127,7 @@ export class SubscriptionHub {
 
   /** Forgets every subscription of a subscriber that went away. */
   disconnect(subscriber: Subscriber): void {
+    this.departed.add(subscriber);
     for (const channel of [...this.byChannel.keys()]) this.remove(subscriber.id, channel);
   }
 
