@@ -36,6 +36,18 @@ async function runCheck(check: ReadinessCheck): Promise<boolean> {
 }
 
 /**
+ * Hono and the OpenAPI validator raise HTTPException with a 4xx status for a client's mistake (a
+ * malformed JSON body is 400, a body that is not application/json is 415): typed errors, not 500s.
+ */
+function clientMistake(err: Error): AppError | undefined {
+  const status = "status" in err ? (err as { status: number }).status : 0;
+  if (status < 400 || status >= 500) return undefined;
+  if (status === 413) return new AppError("TOO_LARGE", "request body too large");
+  if (status === 415) return new AppError("INVALID", "the request body must be application/json");
+  return new AppError("INVALID", "malformed request body");
+}
+
+/**
  * The HTTP shell every service shares: operational endpoints, generated OpenAPI + Swagger UI, one
  * error shape, a body-size limit, and validation failures answered as INVALID.
  */
@@ -51,12 +63,7 @@ export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
   });
 
   app.onError((err, c) => {
-    // Hono raises HTTPException for e.g. malformed JSON bodies: that is the client's mistake.
-    const appErr = err instanceof AppError
-      ? err
-      : "status" in err && (err as { status: number }).status === 400
-      ? new AppError("INVALID", "malformed request body")
-      : toAppError(err);
+    const appErr = err instanceof AppError ? err : clientMistake(err) ?? toAppError(err);
     if (appErr.code === "INTERNAL") {
       opts.logger.error("request failed", { path: c.req.path, err });
     }
