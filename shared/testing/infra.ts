@@ -9,18 +9,20 @@ export const TEST_PG_ADMIN_URL = Deno.env.get("TEST_PG_ADMIN_URL") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
 export const TEST_NATS_URL = Deno.env.get("TEST_NATS_URL") ?? "nats://127.0.0.1:4222";
 
-/** A fresh, empty database on the shared PostgreSQL, dropped by `drop()`. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh, empty database on the shared PostgreSQL (or `adminUrl`'s), dropped by `drop()`. */
+export async function createTestDatabase(
+  adminUrl = TEST_PG_ADMIN_URL,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `rtm_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(TEST_PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
-  const url = new URL(TEST_PG_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const a = postgres(TEST_PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists ${name} with (force)`);
       await a.end();
     },

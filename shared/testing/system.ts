@@ -27,7 +27,7 @@ export interface DistributedSystem {
 /**
  * The distributed mode as real processes: auth, producer and `consumers` (default 1, may be 0)
  * consumer instances, against the shared NATS (own namespace) and a fresh database on the shared
- * PostgreSQL.
+ * PostgreSQL, unless `natsUrl` / `pgAdminUrl` name servers of the test's own.
  */
 export async function startDistributed(opts: {
   consumers?: number;
@@ -35,9 +35,11 @@ export async function startDistributed(opts: {
   natsUrl?: string;
   /** Extra `deno run` flags per entry point (e.g. `--cpu-prof` for the benchmark). */
   denoArgs?: (entry: string) => string[];
+  /** A PostgreSQL of the test's own (one it stops and starts); the shared one by default. */
+  pgAdminUrl?: string;
 } = {}): Promise<DistributedSystem> {
   const denoArgs = opts.denoArgs ?? (() => []);
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(opts.pgAdminUrl);
   const namespace = testNamespace();
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const authPort = freePort();

@@ -1,0 +1,142 @@
+import type postgres from "postgres";
+import type { RecordingSubscriber } from "./clients/subscriber.ts";
+import { sleep } from "./clients/reconnecting_socket.ts";
+import type { Ledger } from "./load.ts";
+
+/** One line of the report. */
+export interface ScenarioResult {
+  scenario: string;
+  sent: number;
+  acked: number;
+  stored: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  /** From the fault healed to a message published then reaching every subscriber (ms). */
+  recoverMs?: number;
+  /** Every broken promise found, in words; empty when the scenario passed. */
+  violations: string[];
+}
+
+interface Row {
+  channel_id: string;
+  seq: number;
+  client_msg_id: string;
+}
+
+async function storedRows(sql: postgres.Sql, channels: string[]): Promise<Row[]> {
+  return await sql<Row[]>`
+    select channel_id, seq::int as seq, client_msg_id from messages
+    where channel_id = any(${channels}) order by channel_id, seq`;
+}
+
+/**
+ * Waits until PostgreSQL holds every acked message and every subscriber has reached the head of
+ * each of its channels (or `timeoutMs` passes: what is missing then is reported as lost).
+ */
+export async function converge(
+  sql: postgres.Sql,
+  ledger: Ledger,
+  subscribers: RecordingSubscriber[],
+  channels: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await storedRows(sql, channels).catch(() => undefined);
+    if (rows) {
+      const stored = new Set(rows.map((r) => r.client_msg_id));
+      const head = new Map<string, number>();
+      for (const r of rows) head.set(r.channel_id, Math.max(head.get(r.channel_id) ?? 0, r.seq));
+      const allStored = [...ledger.acked.keys()].every((id) => stored.has(id));
+      const allSeen = subscribers.every((s) =>
+        s.channels.every((c) => s.reached(c, head.get(c) ?? 0))
+      );
+      if (allStored && allSeen) return;
+    }
+    await sleep(200);
+  }
+}
+
+/**
+ * The promises the system makes, checked against PostgreSQL and what the subscribers saw:
+ * every acked clientMsgId stored exactly once; per channel, seqs 1..n with no gap; every
+ * subscriber saw every message of its channels exactly once, in seq order.
+ */
+export async function reconcile(
+  scenario: string,
+  sql: postgres.Sql,
+  ledger: Ledger,
+  subscribers: RecordingSubscriber[],
+  channels: string[],
+  recoverMs?: number,
+): Promise<ScenarioResult> {
+  const rows = await storedRows(sql, channels);
+  const violations: string[] = [];
+  const copies = new Map<string, number>();
+  for (const r of rows) copies.set(r.client_msg_id, (copies.get(r.client_msg_id) ?? 0) + 1);
+
+  let lost = 0;
+  let duplicated = 0;
+  let stored = 0;
+  for (const id of ledger.acked.keys()) {
+    const n = copies.get(id) ?? 0;
+    if (n === 0) lost++;
+    else stored++;
+  }
+  if (lost) violations.push(`${lost} acked messages are not in PostgreSQL`);
+  for (const [id, n] of copies) {
+    if (n > 1) {
+      duplicated += n - 1;
+      violations.push(`${id} stored ${n} times`);
+    }
+    if (!ledger.sent.has(id)) violations.push(`${id} stored but never sent`);
+  }
+
+  const byChannel = new Map<string, Row[]>();
+  for (const r of rows) byChannel.set(r.channel_id, [...(byChannel.get(r.channel_id) ?? []), r]);
+  for (const [channel, list] of byChannel) {
+    const gapFree = list.every((r, i) => r.seq === i + 1);
+    if (!gapFree) violations.push(`${channel}: stored seqs are not 1..${list.length}`);
+  }
+
+  let delivered = 0;
+  subscribers.forEach((s, si) => {
+    for (const channel of s.channels) {
+      const log = s.logs.get(channel)!;
+      const expected = byChannel.get(channel) ?? [];
+      delivered += log.seqs.length;
+      const seen = new Set(log.seqs);
+      const missing = expected.filter((r) => !seen.has(r.seq)).length;
+      const repeats = log.seqs.length - seen.size;
+      lost += missing;
+      duplicated += repeats;
+      if (missing) violations.push(`subscriber ${si} missed ${missing} messages of ${channel}`);
+      if (repeats) violations.push(`subscriber ${si} got ${repeats} duplicates on ${channel}`);
+      if (log.gaps) violations.push(`subscriber ${si} saw ${log.gaps} gaps on ${channel}`);
+      if (log.unrecovered) violations.push(`subscriber ${si}: recovered:false on ${channel}`);
+      const inOrder = log.seqs.every((seq, i) => i === 0 || seq > log.seqs[i - 1]);
+      if (!inOrder) violations.push(`subscriber ${si} saw ${channel} out of seq order`);
+      const mismatched = log.seqs.filter((seq, i) =>
+        expected[seq - 1] && expected[seq - 1].client_msg_id !== log.clientMsgIds[i]
+      ).length;
+      if (mismatched) {
+        violations.push(`subscriber ${si}: ${mismatched} frames of ${channel} differ from rows`);
+      }
+    }
+  });
+  if (ledger.rejected.length) {
+    violations.push(`${ledger.rejected.length} publishes refused: ${ledger.rejected[0]}`);
+  }
+  return {
+    scenario,
+    sent: ledger.sent.size,
+    acked: ledger.acked.size,
+    stored,
+    delivered,
+    lost,
+    duplicated,
+    recoverMs,
+    violations,
+  };
+}

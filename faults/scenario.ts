@@ -1,0 +1,112 @@
+import type postgres from "postgres";
+import { ResilientPublisher } from "./clients/publisher.ts";
+import { sleep } from "./clients/reconnecting_socket.ts";
+import { RecordingSubscriber } from "./clients/subscriber.ts";
+import { Load } from "./load.ts";
+import type { Profile } from "./profiles.ts";
+import { converge, reconcile, type ScenarioResult } from "./reconcile.ts";
+import type { Topology } from "./topology.ts";
+import { wsUrl } from "../shared/testing/system.ts";
+
+/** What every scenario works with. */
+export interface SuiteContext {
+  topology: Topology;
+  profile: Profile;
+  sql: postgres.Sql;
+  /** Registered users' access tokens (load clients spread over them; caps are per user). */
+  tokens: string[];
+}
+
+/** What a scenario's fault did, told back to the runner. */
+export interface FaultOutcome {
+  /** When the system was whole again (start of the time-to-recover clock). */
+  healedAt?: number;
+  notes?: string[];
+  violations?: string[];
+}
+
+export interface RunningLoad {
+  load: Load;
+  subscribers: RecordingSubscriber[];
+  publishers: ResilientPublisher[];
+  channels: string[];
+}
+
+const CONVERGE_TIMEOUT_MS = 60_000;
+
+/**
+ * One scenario: subscribers on every channel (spread over both consumer instances), steady
+ * publishing, the fault in the middle, then a probe message to time the recovery, then
+ * reconciliation against PostgreSQL and what each subscriber saw.
+ */
+export async function runScenario(
+  ctx: SuiteContext,
+  name: string,
+  fault: (running: RunningLoad) => Promise<FaultOutcome>,
+): Promise<ScenarioResult & { notes: string[] }> {
+  const { profile, topology } = ctx;
+  const tag = crypto.randomUUID().slice(0, 6);
+  const channels = Array.from({ length: profile.channels }, (_, i) => `f-${name}-${tag}-${i}`);
+  const consumers = topology.consumerUrls.map(wsUrl);
+  const subscribers = Array.from({ length: profile.subscribers }, (_, i) =>
+    new RecordingSubscriber(
+      consumers.map((_, k) => consumers[(i + k) % consumers.length]),
+      ctx.tokens[i % ctx.tokens.length],
+      channels,
+    ));
+  const publishers = Array.from(
+    { length: profile.publishers },
+    (_, i) =>
+      new ResilientPublisher([wsUrl(topology.producerUrl)], ctx.tokens[i % ctx.tokens.length]),
+  );
+  try {
+    await Promise.all([...subscribers, ...publishers].map((c) => c.connect()));
+    const load = new Load(publishers, channels, {
+      ratePerSecond: profile.ratePerSecond,
+      inFlight: profile.inFlight,
+    });
+    load.start();
+    await sleep(profile.warmupMs);
+    const outcome = await fault({ load, subscribers, publishers, channels });
+    const recoverMs = outcome.healedAt === undefined
+      ? undefined
+      : await timeToRecover(publishers[0], subscribers, channels[0], load, outcome.healedAt);
+    await sleep(profile.afterMs);
+    const ledger = await load.stop();
+    await converge(ctx.sql, ledger, subscribers, channels, CONVERGE_TIMEOUT_MS);
+    const result = await reconcile(name, ctx.sql, ledger, subscribers, channels, recoverMs);
+    result.violations.push(...(outcome.violations ?? []));
+    const crashes = topology.unexpectedExits();
+    if (crashes.length) result.violations.push(...crashes);
+    return { ...result, notes: outcome.notes ?? [] };
+  } finally {
+    for (const c of [...subscribers, ...publishers]) c.close();
+  }
+}
+
+/**
+ * From `healedAt` until the system has caught up: every message sent before then, and a probe
+ * published then, is acked and has reached every subscriber of its channel.
+ */
+async function timeToRecover(
+  publisher: ResilientPublisher,
+  subscribers: RecordingSubscriber[],
+  channel: string,
+  load: Load,
+  healedAt: number,
+): Promise<number | undefined> {
+  const clientMsgId = crypto.randomUUID();
+  load.ledger.sent.set(clientMsgId, channel);
+  const backlog = [...load.ledger.sent];
+  await publisher.publish(channel, "probe", clientMsgId);
+  load.ledger.acked.set(clientMsgId, channel);
+  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const caughtUp = backlog.every(([id, c]) =>
+      load.ledger.acked.has(id) && subscribers.every((s) => s.logs.get(c)!.seen.has(id))
+    );
+    if (caughtUp) return Date.now() - healedAt;
+    await sleep(50);
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { sleep } from "../clients/reconnecting_socket.ts";
+import type { FaultOutcome, RunningLoad, SuiteContext } from "../scenario.ts";
+
+type Fault = (ctx: SuiteContext, running: RunningLoad) => Promise<FaultOutcome>;
+
+const RESTART_PAUSE_MS = 500;
+
+/** 1. SIGKILL the producer mid-stream and start it again on the same port. */
+export const killProducer: Fault = async ({ topology, profile }) => {
+  for (let i = 0; i < profile.kills; i++) {
+    if (i) await sleep(profile.warmupMs);
+    await topology.killProducer();
+    await sleep(RESTART_PAUSE_MS);
+    await topology.startProducer();
+  }
+  return { healedAt: Date.now() };
+};
+
+/** 2. SIGKILL one of the two consumer instances mid-batch and start it again. */
+export const killConsumer: Fault = async ({ topology, profile }, { subscribers }) => {
+  const reconnectsBefore = subscribers.reduce((n, s) => n + s.reconnects, 0);
+  for (let i = 0; i < profile.kills; i++) {
+    if (i) await sleep(profile.warmupMs);
+    await topology.killConsumer(1);
+    await sleep(RESTART_PAUSE_MS);
+    await topology.startConsumer(1);
+  }
+  const moved = subscribers.reduce((n, s) => n + s.reconnects, 0) - reconnectsBefore;
+  return {
+    healedAt: Date.now(),
+    notes: [`${moved} subscriber reconnects with since`],
+  };
+};
+
+/** 3. Stop nats-server for 5 s; JetStream's store survives; publishers retry meanwhile. */
+export const stopNats: Fault = async ({ topology }, { publishers }) => {
+  const retriesBefore = publishers.reduce((n, p) => n + p.retries, 0);
+  await topology.stopNats();
+  await sleep(5_000);
+  await topology.startNats();
+  const retries = publishers.reduce((n, p) => n + p.retries, 0) - retriesBefore;
+  return { healedAt: Date.now(), notes: [`${retries} publish retries while NATS was down`] };
+};
+
+/**
+ * 4. Stop PostgreSQL for 10 s: JetStream keeps the messages so publishes are still acked; the
+ * consumer backs off and catches up in order once PostgreSQL is back.
+ */
+export const stopPostgres: Fault = async ({ topology }, { load }) => {
+  await topology.stopPostgres();
+  const ackedBefore = load.ledger.acked.size;
+  await sleep(10_000);
+  const ackedWhileDown = load.ledger.acked.size - ackedBefore;
+  await topology.startPostgres();
+  return {
+    healedAt: Date.now(),
+    notes: [`${ackedWhileDown} publishes acked while PostgreSQL was down`],
+    violations: ackedWhileDown > 0 ? [] : ["no publish was acked while PostgreSQL was down"],
+  };
+};

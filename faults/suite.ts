@@ -1,0 +1,73 @@
+import postgres from "postgres";
+import { registerAndLogin } from "../shared/testing/infra.ts";
+import type { Profile } from "./profiles.ts";
+import { TOPOLOGY_ENV } from "./profiles.ts";
+import type { ScenarioResult } from "./reconcile.ts";
+import { type FaultOutcome, type RunningLoad, runScenario, type SuiteContext } from "./scenario.ts";
+import { churn } from "./scenarios/churn.ts";
+import { hostileInput } from "./scenarios/hostile.ts";
+import { killConsumer, killProducer, stopNats, stopPostgres } from "./scenarios/outages.ts";
+import { startTopology } from "./topology.ts";
+
+export const SCENARIOS: [
+  string,
+  (ctx: SuiteContext, running: RunningLoad) => Promise<FaultOutcome>,
+][] = [
+  ["producer-sigkill", killProducer],
+  ["consumer-sigkill", killConsumer],
+  ["nats-stop-5s", stopNats],
+  ["postgres-stop-10s", stopPostgres],
+  ["churn", churn],
+  ["hostile-input", hostileInput],
+];
+
+const USERS = 12;
+
+export type SuiteResult = ScenarioResult & { notes: string[] };
+
+/**
+ * Starts the system under fault once and runs each scenario on channels of its own, so one
+ * topology serves the whole run. `only` picks scenarios by name.
+ */
+export async function runSuite(
+  profile: Profile,
+  opts: { only?: string[]; log?: (line: string) => void } = {},
+): Promise<SuiteResult[]> {
+  const log = opts.log ?? (() => {});
+  const topology = await startTopology(TOPOLOGY_ENV);
+  const sql = postgres(topology.databaseUrl, { max: 2, onnotice: () => {} });
+  try {
+    const tokens: string[] = [];
+    for (let i = 0; i < USERS; i++) {
+      tokens.push((await registerAndLogin(topology.system.authUrl)).token);
+    }
+    const ctx: SuiteContext = { topology, profile, sql, tokens };
+    const results: SuiteResult[] = [];
+    for (const [name, fault] of SCENARIOS) {
+      if (opts.only && !opts.only.includes(name)) continue;
+      const started = performance.now();
+      const result = await runScenario(ctx, name, (running) => fault(ctx, running)).catch(
+        (err): SuiteResult => ({
+          scenario: name,
+          sent: 0,
+          acked: 0,
+          stored: 0,
+          delivered: 0,
+          lost: 0,
+          duplicated: 0,
+          violations: [`the scenario failed: ${err.stack ?? err}`, ...topology.unexpectedExits()],
+          notes: [],
+        }),
+      );
+      log(
+        `${name}: ${result.acked} acked, ${result.lost} lost, ${result.duplicated} duplicated, ` +
+          `${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+      results.push(result);
+    }
+    return results;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    await topology.stop();
+  }
+}
