@@ -8,13 +8,10 @@ class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
   constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
 
-  get(key: string): V | undefined {
+  /** The fresh value, or with `stale` also an expired one (kept, bounded, for outages). */
+  get(key: string, { stale = false } = {}): V | undefined {
     const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.expires < Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
+    if (!e || (!stale && e.expires < Date.now())) return undefined;
     return e.value;
   }
 
@@ -31,6 +28,24 @@ class TtlCache<V> {
 }
 
 /**
+ * An expired answer is still given at once while a fresh one is read in the background (one read
+ * per key at a time): a slow or stopped PostgreSQL never holds up publishing to channels already
+ * seen, and JetStream keeps the messages until the consumer can store them.
+ */
+class Refresher {
+  private readonly inFlight = new Set<string>();
+
+  staleOr<T>(key: string, known: T | undefined, load: () => Promise<T>): Promise<T> {
+    if (known === undefined) return load();
+    if (!this.inFlight.has(key)) {
+      this.inFlight.add(key);
+      load().catch(() => {}).finally(() => this.inFlight.delete(key));
+    }
+    return Promise.resolve(known);
+  }
+}
+
+/**
  * Channel kind and membership from PostgreSQL, cached for a few seconds so the hot publish path
  * rarely touches the database. Only "is a member" is cached: a member just added is let in at
  * once, and a revoked membership takes effect within `ttlMs`.
@@ -38,6 +53,7 @@ class TtlCache<V> {
 export class PgChannelAccess implements ChannelAccess {
   private readonly kinds: TtlCache<ChannelKind>;
   private readonly members: TtlCache<boolean>;
+  private readonly refresher = new Refresher();
 
   constructor(private readonly sql: Sql, ttlMs = 5_000, maxEntries = 50_000) {
     this.kinds = new TtlCache(ttlMs, maxEntries);
@@ -50,19 +66,30 @@ export class PgChannelAccess implements ChannelAccess {
   }
 
   async authorize(userId: string, channel: string): Promise<void> {
-    const kind = this.kinds.get(channel) ?? await this.loadKind(userId, channel);
+    const kind = this.kinds.get(channel) ?? await this.refresher.staleOr(
+      `kind\n${channel}`,
+      this.kinds.get(channel, { stale: true }),
+      () => this.loadKind(userId, channel),
+    );
     if (kind === "public") return;
     const key = `${channel}\n${userId}`;
-    let member = this.members.get(key);
-    if (member === undefined) {
-      member = await this.query(async () =>
-        (await this.sql`
-          select 1 from channel_members where channel_id = ${channel} and user_id = ${userId}`)
-          .length > 0
-      );
-      if (member) this.members.set(key, member);
-    }
+    const member = this.members.get(key) ?? await this.refresher.staleOr(
+      `member\n${key}`,
+      this.members.get(key, { stale: true }),
+      () => this.loadMember(userId, channel, key),
+    );
     if (!member) throw new AppError("FORBIDDEN", `not a member of channel ${channel}`);
+  }
+
+  private async loadMember(userId: string, channel: string, key: string): Promise<boolean> {
+    const member = await this.query(async () =>
+      (await this.sql`
+        select 1 from channel_members where channel_id = ${channel} and user_id = ${userId}`)
+        .length > 0
+    );
+    if (member) this.members.set(key, member);
+    else this.members.delete(key);
+    return member;
   }
 
   private async loadKind(userId: string, channel: string): Promise<ChannelKind> {
