@@ -80,6 +80,13 @@ export class SocketServer {
     } catch (err) {
       return refuse(err instanceof AppError ? err : new AppError("UNAUTHENTICATED", "bad token"));
     }
+    // Deno.upgradeWebSocket throws on these; a malformed handshake is the client's mistake.
+    if (
+      !req.headers.get("connection")?.toLowerCase().includes("upgrade") ||
+      !req.headers.get("sec-websocket-key")
+    ) {
+      return refuse(new AppError("INVALID", "malformed WebSocket handshake"));
+    }
     const mine = this.perUser.get(principal.userId) ?? 0;
     const overCap = this.sessions.size >= this.limits.maxConnections
       ? "server connection limit reached"
