@@ -105,8 +105,9 @@ export async function checkFrameSizes(
 }
 
 /**
- * A flood of connections past the per-user cap: the ones past it are refused with a typed error,
- * the server stays healthy, and the slots come back once the sockets close.
+ * A flood of connections past the per-user cap: exactly the cap stays open, the rest are closed at
+ * once with a 4000-range code and a reason (browsers see close codes, not refused upgrades); a
+ * malformed handshake gets a typed 400; the service stays healthy and the slots come back.
  */
 export async function checkConnectionFlood(
   baseUrl: string,
@@ -115,48 +116,50 @@ export async function checkConnectionFlood(
 ): Promise<{ inputs: number; violations: string[] }> {
   const violations: string[] = [];
   const extra = 10;
-  const sockets: WebSocket[] = [];
-  const results = await Promise.all(
-    Array.from({ length: perUserCap + extra }, () => {
-      const socket = new WebSocket(wsUrl(baseUrl), {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      sockets.push(socket);
-      return new Promise<boolean>((resolve) => {
-        socket.onopen = () => resolve(true);
-        socket.onerror = () => resolve(false);
-      });
-    }),
+  const sockets = Array.from(
+    { length: perUserCap + extra },
+    () => new WebSocket(wsUrl(baseUrl), { headers: { authorization: `Bearer ${token}` } }),
   );
-  const opened = results.filter(Boolean).length;
-  if (opened !== perUserCap) {
-    violations.push(`${baseUrl}: ${opened} sockets opened, cap ${perUserCap}`);
+  const closes = sockets.map((s) =>
+    new Promise<CloseEvent>((resolve) => s.addEventListener("close", resolve))
+  );
+  const refusedCloses: CloseEvent[] = [];
+  closes.forEach((c) => c.then((e) => refusedCloses.push(e)));
+  // Every socket either opened or closed by now; the ones over the cap are closed at once.
+  await new Promise((r) => setTimeout(r, 2_000));
+  const open = sockets.filter((s) => s.readyState === WebSocket.OPEN).length;
+  if (open !== perUserCap) {
+    violations.push(`${baseUrl}: ${open} sockets stayed open, cap ${perUserCap}`);
   }
-  const refused = await fetch(`${baseUrl}/v1/ws`, {
+  const untyped = refusedCloses.filter((e) => e.code < 4000 || e.code > 4999 || !e.reason);
+  if (refusedCloses.length !== extra || untyped.length) {
+    violations.push(
+      `${baseUrl}: ${refusedCloses.length} sockets over the cap closed, codes ${
+        [...new Set(refusedCloses.map((e) => `${e.code} ${e.reason}`))].join(", ")
+      }`,
+    );
+  }
+  const malformed = await fetch(`${baseUrl}/v1/ws`, {
     headers: { upgrade: "websocket", connection: "upgrade", authorization: `Bearer ${token}` },
   });
-  const breach = await httpContractBreach(refused);
-  if (breach || refused.status !== 429) {
-    violations.push(`${baseUrl}: an upgrade past the cap got ${refused.status} ${breach ?? ""}`);
+  const breach = await httpContractBreach(malformed);
+  if (breach || malformed.status !== 400) {
+    violations.push(`${baseUrl}: an upgrade without a key got ${malformed.status} ${breach ?? ""}`);
   }
-  await Promise.all(
-    sockets.map((s) =>
-      s.readyState === WebSocket.CLOSED ? undefined : new Promise((resolve) => {
-        s.addEventListener("close", resolve);
-        s.close();
-      })
-    ),
-  );
+  for (const s of sockets) s.close();
+  await Promise.all(closes);
   const health = await fetch(`${baseUrl}/health`);
   await health.body?.cancel();
   if (!health.ok) violations.push(`${baseUrl}/health is ${health.status} after the flood`);
   // The slots are free again (the server's close handler runs just after ours).
   let again: FrameProbe | undefined;
   for (let i = 0; i < 20 && !again; i++) {
-    again = await FrameProbe.open(wsUrl(baseUrl), token).catch(() => undefined);
-    if (!again) await new Promise((r) => setTimeout(r, 100));
+    const probe = await FrameProbe.open(wsUrl(baseUrl), token).catch(() => undefined);
+    await probe?.exchange(JSON.stringify({ id: 1, type: "ping" })).catch(() => []);
+    if (probe && !probe.closed) again = probe;
+    else await new Promise((r) => setTimeout(r, 100));
   }
-  if (!again) violations.push(`${baseUrl}: no socket opens after the flood closed`);
+  if (!again) violations.push(`${baseUrl}: no socket stays open after the flood closed`);
   await again?.close();
   return { inputs: perUserCap + extra + 1, violations };
 }
