@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { StoredMessage } from "../../shared/domain/message.ts";
-import type { ServerFrame } from "../../shared/protocol/frames.ts";
+import { type ServerFrame, SharedFrame } from "../../shared/protocol/frames.ts";
 import type { MessageStore } from "../internal/domain/ports/message_store.ts";
 import type { Subscriber } from "../internal/domain/ports/subscriber.ts";
 import { SubscriptionHub } from "../internal/domain/services/subscription_hub.ts";
@@ -49,7 +49,8 @@ function subscriber() {
   const sub: Subscriber = {
     id: crypto.randomUUID(),
     userId: crypto.randomUUID(),
-    send: (f: ServerFrame) => {
+    send: (sent: ServerFrame | SharedFrame) => {
+      const f = sent instanceof SharedFrame ? sent.frame : sent;
       if (f.type === "message") seqs.push(f.seq);
       return true;
     },

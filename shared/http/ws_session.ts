@@ -1,7 +1,7 @@
 import { AppError, errorBody, HTTP_STATUS } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Principal, TokenVerifier } from "../ports/tokens.ts";
-import { CloseCode, type ServerFrame } from "../protocol/frames.ts";
+import { CloseCode, type ServerFrame, SharedFrame } from "../protocol/frames.ts";
 import { SendBacklog } from "./send_backlog.ts";
 import { upgradeToken } from "./ws_auth.ts";
 
@@ -23,7 +23,7 @@ export interface Session {
   readonly principal: Principal;
   readonly logger: Logger;
   /** Sends a frame; closes the socket with SLOW_CONSUMER when the peer is not keeping up. */
-  send(frame: ServerFrame): boolean;
+  send(frame: ServerFrame | SharedFrame): boolean;
   /**
    * Resolves true once the peer has taken most of what was queued (below half of either bound),
    * so bulk senders pace themselves; a peer that takes nothing for DRAIN_TIMEOUT_MS is cut off
@@ -229,7 +229,7 @@ class SessionImpl implements Session {
     return this.open;
   }
 
-  send(frame: ServerFrame): boolean {
+  send(frame: ServerFrame | SharedFrame): boolean {
     if (!this.open) return false;
     if (
       this.backlog.earlierBytes > this.limits.maxBufferedBytes ||
@@ -240,7 +240,7 @@ class SessionImpl implements Session {
       return false;
     }
     const before = this.socket.bufferedAmount;
-    this.socket.send(JSON.stringify(frame));
+    this.socket.send(frame instanceof SharedFrame ? frame.json : JSON.stringify(frame));
     this.backlog.queued(this.socket.bufferedAmount - before);
     return true;
   }

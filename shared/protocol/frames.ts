@@ -77,6 +77,19 @@ export type ServerFrame =
   | PresenceFrame
   | PongFrame;
 
+/**
+ * A frame sent to many sockets (a message to every subscriber of its channel): serialized once,
+ * on first use, instead of once per socket.
+ */
+export class SharedFrame {
+  private encoded: string | undefined;
+  constructor(readonly frame: ServerFrame) {}
+
+  get json(): string {
+    return this.encoded ??= JSON.stringify(this.frame);
+  }
+}
+
 export function messageFrame(m: StoredMessage): MessageFrame {
   return {
     type: "message",

@@ -5,6 +5,8 @@ import {
   messageFrame,
   type PresenceFrame,
   type RequestIdValue,
+  type ServerFrame,
+  SharedFrame,
 } from "../../../../shared/protocol/frames.ts";
 import type { MessageStore } from "../ports/message_store.ts";
 import type { PresenceTracker } from "../ports/presence.ts";
@@ -135,6 +137,7 @@ export class SubscriptionHub {
   onDelivered(message: StoredMessage): void {
     const subs = this.byChannel.get(message.channel);
     if (!subs) return;
+    let frame: SharedFrame | undefined; // built once, for every subscriber that is live
     for (const sub of subs.values()) {
       if (sub.busy) {
         this.hold(sub, message);
@@ -142,7 +145,7 @@ export class SubscriptionHub {
       }
       if (message.seq <= sub.lastSeq) continue;
       if (message.seq === sub.lastSeq + 1) {
-        this.send(sub, message);
+        this.send(sub, message, frame ??= new SharedFrame(messageFrame(message)));
         continue;
       }
       // A gap on the live path: fill it from PostgreSQL before going on.
@@ -186,8 +189,9 @@ export class SubscriptionHub {
 
   /** Tells every local subscriber of `channel` who came online and who went away. */
   broadcastPresence(frame: PresenceFrame): void {
+    const shared = new SharedFrame(frame);
     for (const sub of this.byChannel.get(frame.channel)?.values() ?? []) {
-      if (sub.joined) sub.subscriber.send(frame);
+      if (sub.joined) sub.subscriber.send(shared);
     }
   }
 
@@ -224,9 +228,13 @@ export class SubscriptionHub {
     return sub;
   }
 
-  private send(sub: Subscription, message: StoredMessage): void {
+  private send(
+    sub: Subscription,
+    message: StoredMessage,
+    frame: SharedFrame | ServerFrame = messageFrame(message),
+  ): void {
     sub.lastSeq = message.seq;
-    if (sub.subscriber.send(messageFrame(message))) this.observer.delivered(message);
+    if (sub.subscriber.send(frame)) this.observer.delivered(message);
   }
 
   /** Sends every stored message with lastSeq < seq ≤ upTo, page by page, at the reader's pace. */
