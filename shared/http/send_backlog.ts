@@ -1,3 +1,22 @@
+/** Event-loop turns so far, advanced by one timer shared by every backlog. */
+let turn = 0;
+let turnEnding = false;
+
+/**
+ * The current turn, arming the timer that ends it. One timer per turn for all sockets, not one
+ * per socket: a broadcast to 10,000 sockets would otherwise arm 10,000 timers.
+ */
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    setTimeout(() => {
+      turn++;
+      turnEnding = false;
+    }, 0);
+  }
+  return turn;
+}
+
 /**
  * What a WebSocket has been handed but not yet written out, in bytes and in frames. The socket
  * only reports bytes (`bufferedAmount`, which drops by a whole frame as each is written, oldest
@@ -13,6 +32,8 @@ export class SendBacklog {
   private queuedBytes = 0;
   private burstBytes = 0;
   private burstFrames = 0;
+  /** The turn the burst counters belong to; from a later turn they count as zero. */
+  private burstTurn = -1;
 
   constructor(private readonly bufferedAmount: () => number) {}
 
@@ -26,11 +47,11 @@ export class SendBacklog {
   }
 
   get earlierFrames(): number {
-    return this.frames - this.burstFrames;
+    return this.frames - (this.burstTurn === turn ? this.burstFrames : 0);
   }
 
   get earlierBytes(): number {
-    return this.bufferedAmount() - this.burstBytes;
+    return this.bufferedAmount() - (this.burstTurn === turn ? this.burstBytes : 0);
   }
 
   /** Records one frame the socket just took, of `size` bytes. */
@@ -38,11 +59,11 @@ export class SendBacklog {
     this.retireWritten();
     this.sizes.push(size);
     this.queuedBytes += size;
-    if (this.burstFrames === 0) {
-      setTimeout(() => {
-        this.burstBytes = 0;
-        this.burstFrames = 0;
-      }, 0);
+    const now = currentTurn();
+    if (this.burstTurn !== now) {
+      this.burstTurn = now;
+      this.burstBytes = 0;
+      this.burstFrames = 0;
     }
     this.burstBytes += size;
     this.burstFrames++;
