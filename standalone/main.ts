@@ -83,7 +83,9 @@ const producer = startProducer(producerSettings, {
   logger: logger.child({ component: "producer" }),
   readiness,
 });
-const consumer = startConsumer(consumerSettings, {
+// The page finds auth and the producer on the ports this process actually bound.
+const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: producer.port };
+const consumer = startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),
@@ -98,6 +100,7 @@ console.error(`
     auth      http://localhost:${auth.httpPort}   (gRPC :${auth.grpcPort})
     producer  ws://localhost:${producer.port}/v1/ws
     consumer  ws://localhost:${consumer.port}/v1/ws
+    chat      http://localhost:${consumer.port}/
     swagger   http://localhost:${consumer.port}/v1/swagger/index.html
 `);
 

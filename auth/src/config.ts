@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
 
 export const AuthConfigSchema = z.object({
   AUTH_HTTP_PORT: env.port(8082),
@@ -16,6 +16,7 @@ export const AuthConfigSchema = z.object({
   AUTH_THROTTLE_WINDOW_SECONDS: env.positiveInt(60),
   LOG_LEVEL: env.logLevel(),
   ...tokenEnv,
+  ...corsEnv,
 });
 
 export type AuthConfig = {
@@ -31,6 +32,7 @@ export type AuthConfig = {
   issuer: string;
   audience: string;
   logLevel: z.infer<typeof AuthConfigSchema>["LOG_LEVEL"];
+  corsOrigins: string[];
 };
 
 export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthConfig {
@@ -51,5 +53,6 @@ export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthC
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }

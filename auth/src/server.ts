@@ -53,6 +53,7 @@ export async function startAuth(
     logger,
     readiness: { postgres: () => pingPostgres(sql) },
     draining: () => draining,
+    corsOrigins: config.corsOrigins,
   });
   mountAuthRoutes(app, service, keys.jwks);
   const http: RunningServer = serveHttp(app.fetch, {

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
-import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+
+// The distributed services' default ports, where the page looks for auth and the producer.
+const DEFAULT_AUTH_PORT = 8082;
+const DEFAULT_PRODUCER_PORT = 8080;
 
 /** The consumer's own settings, shared by the distributed process and the single-node start. */
 export const ConsumerSettingsSchema = z.object({
@@ -17,7 +21,22 @@ export const ConsumerSettingsSchema = z.object({
   PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
   /** How often idle subscriptions are checked against PostgreSQL for a lost live message. */
   DELIVERY_RESYNC_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  // Where browsers reach auth and the producer; unset: the page's host on ports 8082 / 8080.
+  WEB_AUTH_URL: z.url().optional(),
+  WEB_PRODUCER_URL: z.url().optional(),
+  ...corsEnv,
 });
+
+/**
+ * Where the page's browser reaches the other two services: public URLs when configured, else the
+ * page's own host on these ports.
+ */
+export interface WebEndpoints {
+  authUrl?: string;
+  producerUrl?: string;
+  authPort: number;
+  producerPort: number;
+}
 
 export interface ConsumerConfig {
   port: number;
@@ -32,6 +51,9 @@ export interface ConsumerConfig {
   };
   presence: { ttlMs: number };
   delivery: { resyncMs: number };
+  /** Where the chat page calls auth and the producer. */
+  web: WebEndpoints;
+  corsOrigins: string[];
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -52,6 +74,13 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
     },
     presence: { ttlMs: e.PRESENCE_TTL_MS },
     delivery: { resyncMs: e.DELIVERY_RESYNC_MS },
+    web: {
+      authUrl: e.WEB_AUTH_URL,
+      producerUrl: e.WEB_PRODUCER_URL,
+      authPort: DEFAULT_AUTH_PORT,
+      producerPort: DEFAULT_PRODUCER_PORT,
+    },
+    corsOrigins: e.CORS_ORIGINS,
   };
 }
 

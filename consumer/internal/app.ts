@@ -8,8 +8,10 @@ import type { Broker } from "../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
+import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { AccessCache } from "./domain/ports/membership.ts";
@@ -150,6 +152,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     logger,
     readiness: deps.readiness,
     draining: () => draining,
+    corsOrigins: config.corsOrigins,
   });
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
@@ -172,6 +175,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       },
     }),
   });
+  mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
     registry,
     "rtm_subscriptions",

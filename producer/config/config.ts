@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
 import type { Rate } from "../internal/domain/services/token_bucket.ts";
 
@@ -18,6 +18,7 @@ export const ProducerSettingsSchema = z.object({
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
+  ...corsEnv,
 });
 
 const ProducerProcessSchema = ProducerSettingsSchema.extend({
@@ -46,6 +47,7 @@ export interface ProducerConfig {
   limits: PublishLimits;
   /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
   drainGraceMs: number;
+  corsOrigins: string[];
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
@@ -79,6 +81,7 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     },
     drainGraceMs: e.DRAIN_GRACE_MS,
+    corsOrigins: e.CORS_ORIGINS,
   };
 }
 

@@ -70,6 +70,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     readiness: deps.readiness,
     draining: () => draining,
     maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
+    corsOrigins: config.corsOrigins,
   });
   mountProducerRoutes(app, {
     service,

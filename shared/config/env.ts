@@ -38,6 +38,13 @@ export const tokenEnv = {
   AUTH_AUDIENCE: z.string().min(1).default("rtm"),
 };
 
+/** Browser origins allowed to call a service cross-origin: a comma-separated list, or `*`. */
+export const corsEnv = {
+  CORS_ORIGINS: z.string().default("").transform((s) =>
+    s.split(",").map((o) => o.trim()).filter(Boolean)
+  ),
+};
+
 /** Runs `load`, printing a ConfigError and exiting with status 2 instead of a stack trace. */
 export function loadOrExit<T>(load: () => T): T {
   try {

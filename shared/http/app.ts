@@ -1,9 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import type { Registry } from "prom-client";
 import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
+import { corsOriginPolicy } from "./cors.ts";
 
 /** A named dependency check for `/ready`; resolves true when the dependency answers. */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
@@ -17,6 +19,8 @@ export interface ServiceAppOptions {
   /** True once a graceful drain has begun: `/ready` turns 503 so load balancers move away. */
   draining: () => boolean;
   maxBodyBytes?: number;
+  /** Browser origins allowed to call cross-origin (see corsOriginPolicy; empty = this machine). */
+  corsOrigins?: string[];
 }
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -74,6 +78,17 @@ export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
   });
   app.notFound((c) => c.json(errorBody(new AppError("NOT_FOUND", "no such route")), 404));
 
+  const allowOrigin = corsOriginPolicy(opts.corsOrigins ?? []);
+  app.use(
+    "*",
+    cors({
+      origin: (origin) => allowOrigin(origin),
+      allowHeaders: ["authorization", "content-type"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      exposeHeaders: ["retry-after"],
+      maxAge: 600,
+    }),
+  );
   app.use(
     "*",
     bodyLimit({

@@ -43,6 +43,7 @@ export async function startDistributed(opts: {
   const namespace = testNamespace();
   const natsUrl = opts.natsUrl ?? TEST_NATS_URL;
   const authPort = freePort();
+  const producerPort = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "rtm-test-" });
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
@@ -50,6 +51,9 @@ export async function startDistributed(opts: {
     NATS_NAMESPACE: namespace,
     AUTH_JWKS_URL: `http://127.0.0.1:${authPort}/.well-known/jwks.json`,
     AUTH_KEY_FILE: `${dataDir}/signing-key.json`,
+    // Where the chat page served by the consumers finds the other two services.
+    WEB_AUTH_URL: `http://127.0.0.1:${authPort}`,
+    WEB_PRODUCER_URL: `http://127.0.0.1:${producerPort}`,
     LOG_LEVEL: "warn",
     // Streams reserve their max size on the server: keep test streams small.
     STREAM_MAX_BYTES: String(64 * 1024 * 1024),
@@ -63,7 +67,6 @@ export async function startDistributed(opts: {
     undefined,
     denoArgs("auth/src/main.ts"),
   );
-  const producerPort = freePort();
   const consumers: ServiceProcess[] = [];
   const startConsumer = async (extraEnv: Record<string, string> = {}) => {
     const port = freePort();

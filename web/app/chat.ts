@@ -1,0 +1,316 @@
+import {
+  type ChannelSummary,
+  type Message,
+  type Presence,
+  RtmClient,
+  RtmError,
+  type Subscription,
+} from "../sdk/mod.ts";
+import { describeError } from "./describe_error.ts";
+import { byId, el, fieldsOf } from "./dom.ts";
+
+const PAGE = 50;
+const DEFAULT_CHANNEL = "general";
+
+interface ChannelView {
+  id: string;
+  kind: ChannelSummary["kind"];
+  peer?: string;
+  unread: number;
+  /** Loaded messages by seq (history pages and live ones). */
+  messages: Map<number, Message>;
+  /** The oldest seq loaded; 1 means the whole history is here. */
+  oldest?: number;
+  historyLoaded: boolean;
+  online: Set<string>;
+  subscription?: Subscription;
+}
+
+/** The signed-in page: channel list, one open conversation, composer, presence and status. */
+export class Chat {
+  private readonly channels = new Map<string, ChannelView>();
+  private current?: ChannelView;
+  /** Sent by this tab and not yet delivered back: shown greyed until their message arrives. */
+  private readonly pending = new Map<string, { channel: string; body: string }>();
+
+  constructor(private readonly client: RtmClient) {}
+
+  async start(): Promise<void> {
+    byId("me").textContent = this.client.userId;
+    this.client.me().then((user) => {
+      byId("me").textContent = `${user.displayName} · ${user.id}`;
+    }, () => {});
+    this.bindForms();
+    let summaries: ChannelSummary[] = [];
+    try {
+      summaries = await this.client.channels();
+    } catch (err) {
+      this.showError(err);
+    }
+    for (const s of summaries) this.addChannel(s);
+    if (!this.channels.has(DEFAULT_CHANNEL)) {
+      this.addChannel({ id: DEFAULT_CHANNEL, kind: "public", lastSeq: 0, unread: 0 });
+    }
+    await Promise.all([...this.channels.values()].map((c) => this.follow(c)));
+    await this.open(this.channels.get(DEFAULT_CHANNEL)!);
+  }
+
+  private addChannel(s: ChannelSummary): ChannelView {
+    const existing = this.channels.get(s.id);
+    if (existing) return existing;
+    const view: ChannelView = {
+      id: s.id,
+      kind: s.kind,
+      peer: s.peer,
+      unread: s.unread,
+      messages: new Map(),
+      historyLoaded: false,
+      online: new Set(),
+    };
+    this.channels.set(s.id, view);
+    this.renderChannels();
+    return view;
+  }
+
+  /** Subscribes to a channel so unread counts and presence stay live even when it is not open. */
+  private async follow(view: ChannelView): Promise<void> {
+    try {
+      view.subscription = await this.client.subscribe(view.id, (m) => this.onMessage(view, m), {
+        onPresence: (p) => this.onPresence(view, p),
+        onReset: () => this.reload(view),
+        onError: (err) => this.showError(err),
+      });
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private async open(view: ChannelView): Promise<void> {
+    this.current = view;
+    byId("sidebar").classList.remove("open");
+    byId("channel-title").textContent = this.label(view);
+    this.renderChannels();
+    if (!view.historyLoaded) await this.loadOlder(view);
+    this.renderMessages(true);
+    this.markRead(view);
+    this.client.presence(view.id).then((online) => {
+      view.online = new Set(online);
+      this.renderPresence();
+    }, () => this.renderPresence());
+  }
+
+  private async loadOlder(view: ChannelView): Promise<void> {
+    try {
+      const page = await this.client.history(view.id, {
+        limit: PAGE,
+        ...(view.oldest ? { before: view.oldest } : {}),
+      });
+      for (const m of page.messages) view.messages.set(m.seq, m);
+      const oldestInPage = page.messages[0]?.seq ?? 1;
+      view.oldest = Math.min(view.oldest ?? Infinity, oldestInPage);
+      view.historyLoaded = true;
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private onMessage(view: ChannelView, m: Message): void {
+    view.messages.set(m.seq, m);
+    this.pending.delete(m.clientMsgId);
+    if (view === this.current) {
+      this.renderMessages(false);
+      this.markRead(view);
+    } else if (m.sender !== this.client.userId) {
+      view.unread++;
+      this.renderChannels();
+    }
+  }
+
+  private onPresence(view: ChannelView, p: Presence): void {
+    for (const u of p.joined) view.online.add(u);
+    for (const u of p.left) view.online.delete(u);
+    if (view === this.current) this.renderPresence();
+  }
+
+  /** The server could not replay what was missed: start this channel over from history. */
+  private async reload(view: ChannelView): Promise<void> {
+    view.messages.clear();
+    view.oldest = undefined;
+    view.historyLoaded = false;
+    if (view === this.current) await this.open(view);
+  }
+
+  private markRead(view: ChannelView): void {
+    const last = Math.max(0, ...view.messages.keys());
+    view.unread = 0;
+    this.renderChannels();
+    if (last > 0) this.client.markRead(view.id, last).catch(() => {});
+  }
+
+  private async send(body: string): Promise<void> {
+    const view = this.current;
+    if (!view || !body.trim()) return;
+    const clientMsgId = crypto.randomUUID();
+    this.pending.set(clientMsgId, { channel: view.id, body });
+    this.renderMessages(true);
+    try {
+      await this.client.publish(view.id, body, { clientMsgId });
+      this.showError(undefined);
+    } catch (err) {
+      this.pending.delete(clientMsgId);
+      this.renderMessages(false);
+      const composer = byId<HTMLFormElement>("composer");
+      const box = composer.elements.namedItem("body") as HTMLTextAreaElement;
+      if (!box.value) box.value = body; // give the text back so nothing typed is lost
+      this.showError(err);
+    }
+  }
+
+  private async join(id: string, isPrivate: boolean): Promise<void> {
+    let view = this.channels.get(id);
+    if (!view) {
+      try {
+        const created = await this.client.createChannel(id, isPrivate ? "private" : "public");
+        view = this.addChannel({ ...created, id, unread: 0 });
+      } catch (err) {
+        if (!(err instanceof RtmError) || err.code !== "CONFLICT") return this.showError(err);
+        // It exists: join it (allowed for a public channel; a private one answers FORBIDDEN).
+        try {
+          await this.client.addMember(id, this.client.userId);
+        } catch (joinErr) {
+          return this.showError(joinErr);
+        }
+        view = this.addChannel({ id, kind: "public", lastSeq: 0, unread: 0 });
+      }
+      await this.follow(view);
+    }
+    await this.open(view);
+  }
+
+  private async openDirect(userId: string): Promise<void> {
+    try {
+      const dm = await this.client.openDirect(userId);
+      const view = this.addChannel({ ...dm, peer: dm.peer ?? userId, unread: 0 });
+      if (!view.subscription) await this.follow(view);
+      await this.open(view);
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private bindForms(): void {
+    const composer = byId<HTMLFormElement>("composer");
+    const box = composer.elements.namedItem("body") as HTMLTextAreaElement;
+    composer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const body = box.value;
+      box.value = "";
+      void this.send(body);
+    });
+    // Enter sends, Shift+Enter is a new line.
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    const newChannel = byId<HTMLFormElement>("new-channel");
+    newChannel.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const { id, private: isPrivate } = fieldsOf(newChannel);
+      newChannel.reset();
+      void this.join(id.trim(), isPrivate === "on");
+    });
+    const newDm = byId<HTMLFormElement>("new-dm");
+    newDm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const { userId } = fieldsOf(newDm);
+      newDm.reset();
+      void this.openDirect(userId.trim());
+    });
+    byId("load-older").addEventListener("click", async () => {
+      if (!this.current) return;
+      const scroller = byId("scroller");
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      await this.loadOlder(this.current);
+      this.renderMessages(false);
+      scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
+    });
+    byId("menu").addEventListener("click", () => byId("sidebar").classList.toggle("open"));
+  }
+
+  private label(view: ChannelView): string {
+    if (view.kind === "direct") return `@ ${this.nameOf(view.peer ?? view.id)}`;
+    return `${view.kind === "private" ? "🔒" : "#"} ${view.id}`;
+  }
+
+  private nameOf(userId: string): string {
+    return userId === this.client.userId ? "you" : userId.slice(0, 8);
+  }
+
+  private renderChannels(): void {
+    const list = byId("channels");
+    list.replaceChildren(
+      ...[...this.channels.values()].map((view) =>
+        el(
+          "li",
+          {},
+          el(
+            "button",
+            {
+              class: view === this.current ? "active" : "",
+              onClick: () => void this.open(view),
+            },
+            el("span", { text: this.label(view) }),
+            view.unread > 0 ? el("span", { class: "badge", text: String(view.unread) }) : null,
+          ),
+        )
+      ),
+    );
+  }
+
+  private renderPresence(): void {
+    const view = this.current;
+    const names = view ? [...view.online].map((u) => this.nameOf(u)) : [];
+    byId("presence").textContent = names.length ? `Online: ${names.join(", ")}` : "";
+  }
+
+  private renderMessages(scrollToEnd: boolean): void {
+    const view = this.current;
+    if (!view) return;
+    const scroller = byId("scroller");
+    const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
+    const delivered = [...view.messages.values()].sort((a, b) => a.seq - b.seq);
+    const waiting = [...this.pending.entries()].filter(([, p]) => p.channel === view.id);
+    byId("messages").replaceChildren(
+      ...delivered.map((m) => this.messageItem(m.sender, m.body, m.sentAt, false)),
+      ...waiting.map(([, p]) => this.messageItem(this.client.userId, p.body, undefined, true)),
+    );
+    byId("load-older").hidden = !view.oldest || view.oldest <= 1;
+    if (scrollToEnd || atEnd) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  private messageItem(sender: string, body: string, sentAt: string | undefined, pending: boolean) {
+    const who = el("button", {
+      class: "sender",
+      text: this.nameOf(sender),
+      title: sender === this.client.userId ? "you" : `message ${sender}`,
+      onClick: () => {
+        if (sender !== this.client.userId) void this.openDirect(sender);
+      },
+    });
+    const when = sentAt
+      ? new Date(sentAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : "sending…";
+    return el(
+      "li",
+      { class: pending ? "message pending" : "message" },
+      el("div", { class: "meta" }, who, el("time", { text: when })),
+      el("p", { class: "body", text: body }),
+    );
+  }
+
+  showError(err: unknown): void {
+    byId("chat-error").textContent = err === undefined ? "" : describeError(err);
+  }
+}

@@ -1,0 +1,317 @@
+import type { AckFrame } from "../../shared/protocol/frames.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
+import { RtmError } from "./errors.ts";
+import { requestJson } from "./http.ts";
+import { Publisher, type PublishOptions } from "./publisher.ts";
+import { ServiceSocket, type SocketState } from "./socket.ts";
+import {
+  type Message,
+  type SubscribeOptions,
+  type Subscription,
+  Subscriptions,
+} from "./subscriptions.ts";
+import { TokenKeeper, type TokenPair } from "./tokens.ts";
+
+/** Where the three services are: one host on the default ports, or each URL on its own. */
+export type Endpoints =
+  | { baseUrl: string }
+  | { authUrl: string; producerUrl: string; consumerUrl: string };
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export type ConnectOptions = Endpoints & {
+  /** Log in with these; or resume with `tokens` (a refresh token alone is enough). */
+  credentials?: Credentials;
+  tokens?: TokenPair;
+  /** Every new token pair, e.g. to keep the refresh token for the next page load. */
+  onTokens?(pair: TokenPair): void;
+  /** The session ended and cannot be renewed: the user must log in again. */
+  onAuthLost?(err: RtmError): void;
+  /** "online" when both sockets are up, "reconnecting" while either is coming back. */
+  onStatus?(status: ConnectionStatus): void;
+  backoff?: BackoffPolicy;
+  publishTimeoutMs?: number;
+  maxFrameBytes?: number;
+  heartbeatMs?: number;
+};
+
+export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "closed";
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface LoginResult {
+  accessToken: string;
+  refreshToken?: string;
+  expiresIn: number;
+  user: User;
+}
+
+export interface HistoryPage {
+  messages: Message[];
+  lastSeq: number;
+}
+
+export interface ChannelSummary {
+  id: string;
+  kind: "public" | "private" | "direct";
+  lastSeq: number;
+  unread: number;
+  /** For a direct channel: the other user's id. */
+  peer?: string;
+}
+
+const DEFAULT_PORTS = { producer: 8080, consumer: 8081, auth: 8082 };
+
+function resolveEndpoints(e: Endpoints): { auth: string; producer: string; consumer: string } {
+  if ("baseUrl" in e) {
+    const base = new URL(e.baseUrl);
+    const on = (port: number) => `${base.protocol}//${base.hostname}:${port}`;
+    return {
+      auth: on(DEFAULT_PORTS.auth),
+      producer: on(DEFAULT_PORTS.producer),
+      consumer: on(DEFAULT_PORTS.consumer),
+    };
+  }
+  const trim = (u: string) => u.replace(/\/+$/, "");
+  return { auth: trim(e.authUrl), producer: trim(e.producerUrl), consumer: trim(e.consumerUrl) };
+}
+
+/** Creates an account (it does not log in). */
+export function register(
+  endpoints: Endpoints,
+  input: Credentials & { displayName?: string },
+): Promise<User> {
+  return requestJson(`${resolveEndpoints(endpoints).auth}/v1/auth/register`, {
+    method: "POST",
+    body: input,
+  });
+}
+
+/** Logs in (or resumes a session) and opens the connections; see RtmClient. */
+export async function connect(options: ConnectOptions): Promise<RtmClient> {
+  const urls = resolveEndpoints(options);
+  let tokens = options.tokens;
+  if (!tokens?.accessToken && !tokens?.refreshToken) {
+    if (!options.credentials) throw new RtmError("INVALID", "credentials or tokens are required");
+    tokens = await requestJson<LoginResult>(`${urls.auth}/v1/auth/login`, {
+      method: "POST",
+      body: options.credentials,
+    });
+  }
+  const client = new RtmClient(urls, tokens, options);
+  // Resuming from a refresh token alone: renew now, so a revoked session fails here.
+  if (!tokens.accessToken) await client.refreshToken();
+  client.start();
+  return client;
+}
+
+/**
+ * A connected user. Ingress (producer) and egress (consumer) are two services and two sockets;
+ * this hides both: publish with acknowledgement and safe retries, subscribe with exactly-once
+ * in-order delivery across reconnects, history and channels over HTTP, tokens renewed in time.
+ */
+export class RtmClient {
+  private readonly tokens: TokenKeeper;
+  private readonly publisher: Publisher;
+  private readonly subscriptions: Subscriptions;
+  private producer?: ServiceSocket;
+  private consumer?: ServiceSocket;
+  private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
+    "producer" | "consumer",
+    SocketState
+  >;
+  private status: ConnectionStatus = "connecting";
+
+  constructor(
+    private readonly urls: { auth: string; producer: string; consumer: string },
+    tokens: TokenPair,
+    private readonly options: ConnectOptions,
+  ) {
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.tokens = new TokenKeeper(tokens, (pair) => this.renew(pair), backoff, {
+      onTokens: options.onTokens,
+      onAuthLost: options.onAuthLost,
+    });
+    this.publisher = new Publisher((f) => this.producer?.send(f) ?? false, {
+      backoff,
+      timeoutMs: options.publishTimeoutMs ?? 30_000,
+      maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
+    });
+    this.subscriptions = new Subscriptions((f) => this.consumer?.send(f) ?? false, backoff);
+  }
+
+  /** The logged-in user's id. */
+  get userId(): string {
+    return this.tokens.userId ?? "";
+  }
+
+  get connectionStatus(): ConnectionStatus {
+    return this.status;
+  }
+
+  /** Opens both sockets (connect() does this). */
+  start(): void {
+    const socketOptions = {
+      backoff: this.options.backoff ?? DEFAULT_BACKOFF,
+      heartbeatMs: this.options.heartbeatMs ?? 15_000,
+    };
+    const ws = (u: string) => `${u.replace(/^http/, "ws")}/v1/ws`;
+    this.producer = new ServiceSocket(ws(this.urls.producer), this.tokens, {
+      onOpen: () => this.publisher.resendAll(),
+      onFrame: (f) => this.publisher.onFrame(f),
+      onState: (s) => this.setState("producer", s),
+    }, socketOptions);
+    this.consumer = new ServiceSocket(ws(this.urls.consumer), this.tokens, {
+      onOpen: () => this.subscriptions.renewAll(),
+      onFrame: (f) => this.subscriptions.onFrame(f),
+      onState: (s) => this.setState("consumer", s),
+    }, socketOptions);
+  }
+
+  /**
+   * Resolves with the ack once the message is durably stored. Retries across disconnects and
+   * UNAVAILABLE with the same clientMsgId (never a duplicate); rejects with an RtmError carrying
+   * the server's code for INVALID, FORBIDDEN, TOO_LARGE or RATE_LIMITED.
+   */
+  publish(channel: string, body: string, options?: PublishOptions): Promise<AckFrame> {
+    return this.publisher.publish(channel, body, options);
+  }
+
+  /** Every message of `channel` exactly once, in seq order, across reconnects. */
+  subscribe(
+    channel: string,
+    onMessage: (message: Message) => void,
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
+    return this.subscriptions.subscribe(channel, onMessage, options);
+  }
+
+  /**
+   * A page of history, oldest first: without `after`, the newest `limit` messages before
+   * `before` (what a chat shows first, and "load older").
+   */
+  history(
+    channel: string,
+    page: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<HistoryPage> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(page)) if (v !== undefined) query.set(k, String(v));
+    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/messages?${query}`);
+  }
+
+  /** The logged-in user's account. */
+  me(): Promise<User> {
+    return this.call(`${this.urls.auth}/v1/auth/me`);
+  }
+
+  /** The channels the user belongs to, with unread counts. */
+  async channels(): Promise<ChannelSummary[]> {
+    return (await this.call<{ channels: ChannelSummary[] }>(`${this.urls.consumer}/v1/channels`))
+      .channels;
+  }
+
+  createChannel(id: string, kind: "public" | "private" = "public"): Promise<ChannelSummary> {
+    return this.call(`${this.urls.consumer}/v1/channels`, "POST", { id, kind });
+  }
+
+  /** Adds a member (an owner adds anyone; anyone may join a public channel themselves). */
+  addMember(channel: string, userId: string): Promise<void> {
+    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/members`, "POST", {
+      userId,
+    });
+  }
+
+  /** The direct channel between the user and `userId` (the same one every time). */
+  openDirect(userId: string): Promise<ChannelSummary> {
+    return this.call(`${this.urls.consumer}/v1/dm/${enc(userId)}`, "POST", {});
+  }
+
+  /** Marks everything up to `seq` as read (unread counts start after it). */
+  markRead(channel: string, seq: number): Promise<void> {
+    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/read`, "POST", { seq });
+  }
+
+  /** The users online in `channel` now. */
+  async presence(channel: string): Promise<string[]> {
+    return (await this.call<{ online: string[] }>(
+      `${this.urls.consumer}/v1/channels/${enc(channel)}/presence`,
+    )).online;
+  }
+
+  /** Renews the access token now (concurrent calls share one renewal). */
+  refreshToken(): Promise<string> {
+    return this.tokens.refresh();
+  }
+
+  /** Ends the session on the server (when it has refresh tokens) and closes everything. */
+  async logout(): Promise<void> {
+    const refreshToken = this.tokens.refreshToken;
+    this.close();
+    if (refreshToken) {
+      await requestJson(`${this.urls.auth}/v1/auth/logout`, {
+        method: "POST",
+        body: { refreshToken },
+      }).catch(() => {});
+    }
+  }
+
+  /** Closes both sockets and stops renewing; pending publishes reject with UNAVAILABLE. */
+  close(): void {
+    this.tokens.close();
+    this.producer?.close();
+    this.consumer?.close();
+    this.publisher.close();
+    this.subscriptions.close();
+  }
+
+  /** An authenticated request; a 401 renews the token once and retries. */
+  private async call<T>(url: string, method = "GET", body?: unknown): Promise<T> {
+    try {
+      return await requestJson<T>(url, { method, body, token: await this.tokens.fresh() });
+    } catch (err) {
+      if (!(err instanceof RtmError) || err.code !== "UNAUTHENTICATED") throw err;
+      return requestJson<T>(url, { method, body, token: await this.tokens.refresh() });
+    }
+  }
+
+  private renew(pair: TokenPair): Promise<LoginResult> {
+    if (pair.refreshToken) {
+      return requestJson(`${this.urls.auth}/v1/auth/refresh`, {
+        method: "POST",
+        body: { refreshToken: pair.refreshToken },
+      });
+    }
+    if (this.options.credentials) {
+      return requestJson(`${this.urls.auth}/v1/auth/login`, {
+        method: "POST",
+        body: this.options.credentials,
+      });
+    }
+    return Promise.reject(new RtmError("UNAUTHENTICATED", "session expired; log in again"));
+  }
+
+  private setState(which: "producer" | "consumer", state: SocketState): void {
+    this.states[which] = state;
+    const { producer, consumer } = this.states;
+    const next: ConnectionStatus = producer === "closed" && consumer === "closed"
+      ? "closed"
+      : producer === "open" && consumer === "open"
+      ? "online"
+      : producer === "reconnecting" || consumer === "reconnecting"
+      ? "reconnecting"
+      : "connecting";
+    if (next === this.status) return;
+    this.status = next;
+    this.options.onStatus?.(next);
+  }
+}
+
+const enc = encodeURIComponent;

@@ -1,0 +1,16 @@
+import type { ErrorCode } from "../../shared/errors.ts";
+
+export type { ErrorCode };
+
+/** A failure with the server's error code (the same codes on every surface; see DESIGN.md). */
+export class RtmError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Seconds the server asked to wait before retrying (RATE_LIMITED). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = "RtmError";
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The rtm client SDK, for browsers and Deno alike (no framework, no dependencies):
+ *
+ * ```ts
+ * const client = await connect({ baseUrl: "http://localhost", credentials: { email, password } });
+ * await client.subscribe("general", (m) => console.log(m.seq, m.body));
+ * await client.publish("general", "hello");
+ * ```
+ */
+export {
+  type ChannelSummary,
+  connect,
+  type ConnectionStatus,
+  type ConnectOptions,
+  type Credentials,
+  type Endpoints,
+  type HistoryPage,
+  type LoginResult,
+  register,
+  RtmClient,
+  type User,
+} from "./client.ts";
+export { type ErrorCode, RtmError } from "./errors.ts";
+export type { PublishOptions } from "./publisher.ts";
+export type { Message, Presence, SubscribeOptions, Subscription } from "./subscriptions.ts";
+export type { TokenPair } from "./tokens.ts";
+export type { AckFrame } from "../../shared/protocol/frames.ts";

@@ -1,0 +1,142 @@
+import type { ServerFrame } from "../../shared/protocol/frames.ts";
+import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
+import type { TokenKeeper } from "./tokens.ts";
+
+/** The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. */
+const PROTOCOL = "rtm.v1";
+const TOKEN_EXPIRED = 4001;
+
+export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
+
+export interface SocketHooks {
+  /** After every (re)connect: the owner resends what is pending and resubscribes. */
+  onOpen(): void;
+  onFrame(frame: ServerFrame): void;
+  onState(state: SocketState): void;
+}
+
+export interface SocketOptions {
+  backoff: BackoffPolicy;
+  /** A ping this often; no frame at all for twice as long means the connection is dead. */
+  heartbeatMs: number;
+}
+
+/**
+ * One service's WebSocket that stays connected: it reconnects with backoff and jitter, renews the
+ * token first when the server closed for expiry, and notices a silently dead connection by its
+ * heartbeat. What to resend after a reconnect is the owner's business (onOpen).
+ */
+export class ServiceSocket {
+  private ws?: WebSocket;
+  private attempt = 0;
+  private state: SocketState = "connecting";
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private heartbeat?: ReturnType<typeof setInterval>;
+  private lastFrameAt = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly tokens: TokenKeeper,
+    private readonly hooks: SocketHooks,
+    private readonly opts: SocketOptions,
+  ) {
+    void this.open();
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a frame if the socket is open; returns false otherwise (the owner keeps it pending). */
+  send(frame: unknown): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Drops the current connection and reconnects (e.g. to resynchronise). */
+  reconnect(): void {
+    if (this.ws) this.lost(this.ws, 1000);
+  }
+
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeat);
+    this.ws?.close(1000, "client closed");
+    this.setState("closed");
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return;
+    let token: string;
+    try {
+      token = await this.tokens.fresh();
+    } catch {
+      return this.retryLater();
+    }
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url, [PROTOCOL, `bearer.${token}`]);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.lastFrameAt = Date.now();
+      this.startHeartbeat(ws);
+      this.setState("open");
+      this.hooks.onOpen();
+    };
+    ws.onmessage = (event) => {
+      this.lastFrameAt = Date.now();
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(event.data as string);
+      } catch {
+        return; // not a frame of ours; the server only sends JSON
+      }
+      if (frame.type !== "pong") this.hooks.onFrame(frame);
+    };
+    ws.onerror = () => {};
+    ws.onclose = (event) => this.lost(ws, event.code);
+  }
+
+  private lost(ws: WebSocket, code: number): void {
+    if (ws !== this.ws) return; // an older socket already replaced
+    ws.onclose = ws.onmessage = ws.onopen = null;
+    if (ws.readyState < WebSocket.CLOSING) ws.close();
+    this.ws = undefined;
+    clearInterval(this.heartbeat);
+    if (this.stopped) return;
+    this.setState("reconnecting");
+    if (code === TOKEN_EXPIRED) {
+      // The server closed at the token's expiry: renew and come back at once.
+      this.tokens.refresh().then(() => this.open(), () => this.retryLater());
+      return;
+    }
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    if (this.stopped) return;
+    this.setState("reconnecting");
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(
+      () => void this.open(),
+      backoffDelay(this.attempt++, this.opts.backoff),
+    );
+  }
+
+  private startHeartbeat(ws: WebSocket): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastFrameAt > 2 * this.opts.heartbeatMs) return this.lost(ws, 1006);
+      this.send({ type: "ping" });
+    }, this.opts.heartbeatMs);
+  }
+
+  private setState(state: SocketState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.hooks.onState(state);
+  }
+}

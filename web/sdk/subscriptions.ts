@@ -1,0 +1,193 @@
+import type {
+  MessageFrame,
+  PresenceFrame,
+  ServerFrame,
+  SubscribedFrame,
+} from "../../shared/protocol/frames.ts";
+import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
+import { RtmError } from "./errors.ts";
+
+export type Message = Omit<MessageFrame, "type">;
+export type Presence = Omit<PresenceFrame, "type">;
+
+export interface SubscribeOptions {
+  /** Deliver every message after this seq first (e.g. the last one of a history page). */
+  since?: number;
+  /** Who joined or left the channel (users' first socket opened, last one closed). */
+  onPresence?(presence: Presence): void;
+  /**
+   * The server could not recover from the last seen seq (`recovered: false`: older than what it
+   * retains): messages were missed, reload history. Delivery goes on from `lastSeq`.
+   */
+  onReset?(info: { channel: string; lastSeq: number }): void;
+  /** The subscription ended for good (e.g. FORBIDDEN after leaving a private channel). */
+  onError?(err: RtmError): void;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  /** The seq of the last message delivered (or the channel head when subscribed). */
+  readonly lastSeq: number;
+  unsubscribe(): void;
+}
+
+interface Entry {
+  channel: string;
+  lastSeq?: number;
+  onMessage(message: Message): void;
+  opts: SubscribeOptions;
+  requestId?: string;
+  attempts: number;
+  retry?: ReturnType<typeof setTimeout>;
+  ready?: { resolve(sub: Subscription): void; reject(err: RtmError): void };
+  handle: Subscription;
+}
+
+/**
+ * Subscriptions that survive reconnects: after every (re)connect each one is renewed with
+ * `since` = the last seq it delivered, and frames at or below that seq are dropped, so the
+ * application sees every message of a channel exactly once, in seq order.
+ */
+export class Subscriptions {
+  private readonly entries = new Map<string, Entry>();
+  private nextId = 0;
+
+  constructor(
+    private readonly send: (frame: unknown) => boolean,
+    private readonly backoff: BackoffPolicy,
+  ) {}
+
+  subscribe(
+    channel: string,
+    onMessage: (message: Message) => void,
+    opts: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (this.entries.has(channel)) {
+      return Promise.reject(new RtmError("INVALID", `already subscribed to ${channel}`));
+    }
+    return new Promise((resolve, reject) => {
+      const entry: Entry = {
+        channel,
+        lastSeq: opts.since,
+        onMessage,
+        opts,
+        attempts: 0,
+        ready: { resolve, reject },
+        handle: {
+          channel,
+          get lastSeq() {
+            return entry.lastSeq ?? 0;
+          },
+          unsubscribe: () => this.unsubscribe(entry),
+        },
+      };
+      this.entries.set(channel, entry);
+      this.renew(entry);
+    });
+  }
+
+  /** The consumer socket (re)opened: renew every subscription from where it stopped. */
+  renewAll(): void {
+    for (const entry of this.entries.values()) this.renew(entry);
+  }
+
+  /** A consumer frame; returns false when it concerns no subscription. */
+  onFrame(frame: ServerFrame): boolean {
+    switch (frame.type) {
+      case "message":
+        return this.onMessage(frame);
+      case "presence": {
+        const entry = this.entries.get(frame.channel);
+        entry?.opts.onPresence?.({
+          channel: frame.channel,
+          joined: frame.joined,
+          left: frame.left,
+        });
+        return !!entry;
+      }
+      case "subscribed":
+        return this.onSubscribed(frame);
+      case "error": {
+        const entry = [...this.entries.values()].find((e) => e.requestId === frame.id);
+        if (entry) return this.onRefused(entry, new RtmError(frame.code, frame.message)), true;
+        if (frame.id === undefined && frame.code === "UNAVAILABLE") {
+          // The server dropped a subscription it could not serve: renew them all from their seq.
+          this.renewAll();
+          return true;
+        }
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  close(): void {
+    for (const entry of [...this.entries.values()]) {
+      clearTimeout(entry.retry);
+      entry.ready?.reject(new RtmError("UNAVAILABLE", "client closed"));
+    }
+    this.entries.clear();
+  }
+
+  private renew(entry: Entry): void {
+    clearTimeout(entry.retry);
+    entry.retry = undefined;
+    entry.requestId = `sub-${++this.nextId}`;
+    this.send({
+      id: entry.requestId,
+      type: "subscribe",
+      channel: entry.channel,
+      ...(entry.lastSeq === undefined ? {} : { since: entry.lastSeq }),
+    });
+  }
+
+  private onSubscribed(frame: SubscribedFrame): boolean {
+    const entry = this.entries.get(frame.channel);
+    if (!entry || entry.requestId !== frame.id) return false;
+    entry.attempts = 0;
+    if (frame.recovered === false && entry.lastSeq !== undefined) {
+      entry.lastSeq = frame.lastSeq;
+      entry.opts.onReset?.({ channel: entry.channel, lastSeq: frame.lastSeq });
+    }
+    entry.lastSeq ??= frame.lastSeq;
+    entry.ready?.resolve(entry.handle);
+    entry.ready = undefined;
+    return true;
+  }
+
+  private onMessage(frame: MessageFrame): boolean {
+    const entry = this.entries.get(frame.channel);
+    if (!entry || entry.lastSeq === undefined) return false;
+    if (frame.seq <= entry.lastSeq) return true; // a replay overlapping what was delivered
+    if (frame.seq > entry.lastSeq + 1) {
+      // Never expected (the server fills gaps); resynchronise rather than skip a message.
+      this.renew(entry);
+      return true;
+    }
+    entry.lastSeq = frame.seq;
+    const { type: _, ...message } = frame;
+    entry.onMessage(message);
+    return true;
+  }
+
+  private onRefused(entry: Entry, err: RtmError): void {
+    if (err.code === "UNAVAILABLE") {
+      entry.retry = setTimeout(
+        () => this.renew(entry),
+        backoffDelay(entry.attempts++, this.backoff),
+      );
+      return;
+    }
+    this.entries.delete(entry.channel);
+    if (entry.ready) entry.ready.reject(err);
+    else entry.opts.onError?.(err);
+  }
+
+  private unsubscribe(entry: Entry): void {
+    if (this.entries.get(entry.channel) !== entry) return;
+    clearTimeout(entry.retry);
+    this.entries.delete(entry.channel);
+    this.send({ id: `unsub-${++this.nextId}`, type: "unsubscribe", channel: entry.channel });
+  }
+}
