@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
-import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 
 // The distributed services' default ports, where the page looks for auth and the producer.
 const DEFAULT_AUTH_PORT = 8082;
@@ -84,23 +84,10 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
   };
 }
 
-const ConsumerProcessSchema = ConsumerSettingsSchema.extend({
-  DATABASE_URL: z.url(),
-  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:8082/.well-known/jwks.json"),
-  LOG_LEVEL: env.logLevel(),
-  ...brokerEnv,
-  ...tokenEnv,
-});
+const ConsumerProcessSchema = ConsumerSettingsSchema.extend(processEnv);
 
 /** The distributed-mode process: the consumer plus where its dependencies live. */
-export interface ConsumerProcessConfig extends ConsumerConfig {
-  databaseUrl: string;
-  broker: BrokerConfig;
-  jwksUrl: string;
-  issuer: string;
-  audience: string;
-  logLevel: z.infer<typeof ConsumerProcessSchema>["LOG_LEVEL"];
-}
+export interface ConsumerProcessConfig extends ConsumerConfig, ProcessDeps {}
 
 export function loadConsumerConfig(
   vars?: Record<string, string | undefined>,
@@ -108,11 +95,6 @@ export function loadConsumerConfig(
   const e = parseEnv(ConsumerProcessSchema, vars);
   return {
     ...consumerSettingsFrom(e),
-    databaseUrl: e.DATABASE_URL,
-    broker: brokerConfigFrom(e),
-    jwksUrl: e.AUTH_JWKS_URL,
-    issuer: e.AUTH_ISSUER,
-    audience: e.AUTH_AUDIENCE,
-    logLevel: e.LOG_LEVEL,
+    ...processDepsFrom(e),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
-import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
+import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
+import { brokerEnv } from "../../shared/broker/config.ts";
 import type { Rate } from "../internal/domain/services/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
@@ -21,13 +22,7 @@ export const ProducerSettingsSchema = z.object({
   ...corsEnv,
 });
 
-const ProducerProcessSchema = ProducerSettingsSchema.extend({
-  DATABASE_URL: z.url(),
-  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:8082/.well-known/jwks.json"),
-  LOG_LEVEL: env.logLevel(),
-  ...brokerEnv,
-  ...tokenEnv,
-});
+const ProducerProcessSchema = ProducerSettingsSchema.extend(processEnv);
 
 export interface PublishLimits {
   maxBodyBytes: number;
@@ -51,14 +46,7 @@ export interface ProducerConfig {
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
-export interface ProducerProcessConfig extends ProducerConfig {
-  databaseUrl: string;
-  broker: BrokerConfig;
-  jwksUrl: string;
-  issuer: string;
-  audience: string;
-  logLevel: z.infer<typeof ProducerProcessSchema>["LOG_LEVEL"];
-}
+export interface ProducerProcessConfig extends ProducerConfig, ProcessDeps {}
 
 export function loadProducerSettings(vars?: Record<string, string | undefined>): ProducerConfig {
   return producerSettingsFrom(parseEnv(ProducerSettingsSchema, vars));
@@ -91,11 +79,6 @@ export function loadProducerConfig(
   const e = parseEnv(ProducerProcessSchema, vars);
   return {
     ...producerSettingsFrom(e),
-    databaseUrl: e.DATABASE_URL,
-    broker: brokerConfigFrom(e),
-    jwksUrl: e.AUTH_JWKS_URL,
-    issuer: e.AUTH_ISSUER,
-    audience: e.AUTH_AUDIENCE,
-    logLevel: e.LOG_LEVEL,
+    ...processDepsFrom(e),
   };
 }

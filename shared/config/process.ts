@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../broker/config.ts";
+import { env, tokenEnv } from "./env.ts";
+
+/**
+ * Where a distributed-mode service process finds its dependencies: PostgreSQL, NATS, and the
+ * auth service's public keys. The producer and the consumer read these the same way.
+ */
+export const processEnv = {
+  DATABASE_URL: z.url(),
+  AUTH_JWKS_URL: z.url().default("http://127.0.0.1:8082/.well-known/jwks.json"),
+  LOG_LEVEL: env.logLevel(),
+  ...brokerEnv,
+  ...tokenEnv,
+};
+
+const ProcessEnvSchema = z.object(processEnv);
+
+export interface ProcessDeps {
+  databaseUrl: string;
+  broker: BrokerConfig;
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  logLevel: z.infer<typeof ProcessEnvSchema>["LOG_LEVEL"];
+}
+
+export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDeps {
+  return {
+    databaseUrl: e.DATABASE_URL,
+    broker: brokerConfigFrom(e),
+    jwksUrl: e.AUTH_JWKS_URL,
+    issuer: e.AUTH_ISSUER,
+    audience: e.AUTH_AUDIENCE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
