@@ -129,14 +129,15 @@ Deno.test("auth HTTP: an unknown email costs the same time as a wrong password",
       return performance.now() - started;
     };
     const wrong: number[] = [], unknown: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
       wrong.push(await time({ email, password: `wrong password ${i}` }));
       unknown.push(await time({ email: uniqueEmail(), password: PASSWORD }));
     }
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
     const [w, u] = [median(wrong), median(unknown)];
-    // Skipping the KDF for unknown emails would make them an order of magnitude faster.
-    assert.ok(u > w * 0.6 && u < w * 1.6, `wrong password ${w} ms, unknown email ${u} ms`);
+    // Skipping the KDF for unknown emails would make them an order of magnitude faster; the band
+    // is wide enough that a busy machine's scheduling noise (seen: 0.45x) does not trip it.
+    assert.ok(u > w * 0.35 && u < w * 2.5, `wrong password ${w} ms, unknown email ${u} ms`);
     assert.ok(w > 10, `the KDF is expensive (${w} ms)`);
   } finally {
     await a.stop();
