@@ -2,20 +2,18 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { JSONWebKeySet } from "jose";
 import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
-import { errorResponses } from "../../shared/http/schemas.ts";
+import { errorResponses, jsonContent } from "../../shared/http/schemas.ts";
 import { LoginInput, RefreshInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
-
-const json = <T>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const register = createRoute({
   method: "post",
   path: "/v1/auth/register",
   tags: ["auth"],
   summary: "Create an account",
-  request: { body: { ...json(RegisterInput), required: true } },
+  request: { body: { ...jsonContent(RegisterInput), required: true } },
   responses: {
-    201: { description: "created", ...json(UserView) },
+    201: { description: "created", ...jsonContent(UserView) },
     ...errorResponses(400, 409, 413, 429, 503),
   },
 });
@@ -25,9 +23,9 @@ const login = createRoute({
   path: "/v1/auth/login",
   tags: ["auth"],
   summary: "Exchange email and password for an access token and a refresh token",
-  request: { body: { ...json(LoginInput), required: true } },
+  request: { body: { ...jsonContent(LoginInput), required: true } },
   responses: {
-    200: { description: "logged in", ...json(TokenView) },
+    200: { description: "logged in", ...jsonContent(TokenView) },
     ...errorResponses(400, 401, 413, 429, 503),
   },
 });
@@ -39,9 +37,9 @@ const refresh = createRoute({
   summary: "Spend a refresh token for a new pair (same shape as login)",
   description: "Each refresh token works once. Presenting a spent one revokes every token of its " +
     "login (theft detection) and answers 401.",
-  request: { body: { ...json(RefreshInput), required: true } },
+  request: { body: { ...jsonContent(RefreshInput), required: true } },
   responses: {
-    200: { description: "a new access and refresh token", ...json(TokenView) },
+    200: { description: "a new access and refresh token", ...jsonContent(TokenView) },
     ...errorResponses(400, 401, 413, 503),
   },
 });
@@ -51,7 +49,7 @@ const logout = createRoute({
   path: "/v1/auth/logout",
   tags: ["auth"],
   summary: "Revoke the refresh token and every token rotated from the same login",
-  request: { body: { ...json(RefreshInput), required: true } },
+  request: { body: { ...jsonContent(RefreshInput), required: true } },
   responses: {
     204: { description: "revoked (also for an unknown token)" },
     ...errorResponses(400, 413, 503),
@@ -65,7 +63,7 @@ const me = createRoute({
   summary: "The account the access token belongs to",
   security: [{ bearer: [] }],
   responses: {
-    200: { description: "the user", ...json(UserView) },
+    200: { description: "the user", ...jsonContent(UserView) },
     ...errorResponses(401, 503),
   },
 });

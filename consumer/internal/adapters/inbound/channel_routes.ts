@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ChannelId } from "../../../../shared/domain/channel.ts";
-import { errorResponses } from "../../../../shared/http/schemas.ts";
+import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { ChannelService } from "../../domain/services/channel_service.ts";
 import { authenticate } from "./authenticate.ts";
@@ -18,12 +18,9 @@ const Membership = z.object({ channel: z.string(), userId: z.uuid(), added: z.bo
   .openapi("Membership");
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
-  content: { "application/json": { schema } },
+  ...jsonContent(schema),
 });
-const body = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
+const body = <T extends z.ZodType>(schema: T) => ({ ...jsonContent(schema), required: true });
 const security = [{ bearer: [] }];
 
 const createChannel = createRoute({

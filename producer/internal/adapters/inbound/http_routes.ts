@@ -3,7 +3,7 @@ import { bearerToken } from "../../../../shared/auth/jwt_verifier.ts";
 import { ChannelId } from "../../../../shared/domain/channel.ts";
 import { ClientMsgId } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
-import { errorResponses } from "../../../../shared/http/schemas.ts";
+import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts";
 import type { SocketServer } from "../../../../shared/http/ws_session.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
@@ -29,12 +29,12 @@ const publishRoute = createRoute({
   security: [{ bearer: [] }],
   request: {
     params: z.object({ id: ChannelId }),
-    body: { content: { "application/json": { schema: PublishBody } }, required: true },
+    body: { ...jsonContent(PublishBody), required: true },
   },
   responses: {
     202: {
       description: "stored in the durable log; will be persisted and delivered",
-      content: { "application/json": { schema: Receipt } },
+      ...jsonContent(Receipt),
     },
     ...errorResponses(400, 401, 403, 413, 429, 503),
   },
