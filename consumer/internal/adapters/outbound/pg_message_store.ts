@@ -43,71 +43,28 @@ export class PgMessageStore implements MessageStore {
   constructor(private readonly sql: Sql) {}
 
   async storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome> {
+    // One round trip (migrations/00003): the lock, dedupe, numbering and insert run inside
+    // PostgreSQL. The batch travels as one JSON text, cheaper to send than six arrays.
+    const batch = JSON.stringify(messages.map((m) => ({
+      id: m.id,
+      channel_id: m.channel,
+      client_msg_id: m.clientMsgId,
+      sender_id: m.sender,
+      body: m.body,
+      created_at: m.sentAt,
+    })));
+    let rows: Row[];
     try {
-      return await this.sql.begin(async (tx) => {
-        const channels = [...new Set(messages.map((m) => m.channel))].sort();
-        // Lock the channels' counters in one fixed order, so concurrent batches on several
-        // instances serialise per channel and never deadlock.
-        const existing = await tx<{ id: string }[]>`
-          select id from channels where id = any(${channels}::text[]) order by id for update`;
-        const known = new Set(existing.map((r) => r.id));
-        const rejected = messages.filter((m) => !known.has(m.channel))
-          .map((message) => ({ message, reason: `channel ${message.channel} does not exist` }));
-        const accepted = messages.filter((m) => known.has(m.channel));
-        if (accepted.length === 0) return { stored: [], rejected };
-
-        // A fresh statement after the lock: under READ COMMITTED it sees rows committed by the
-        // batch we waited for, so the duplicate check below is exact and seqs stay gap-free.
-        const inserted = await tx<Row[]>`
-          with input as (
-            select * from unnest(
-              ${accepted.map((m) => m.id)}::uuid[],
-              ${accepted.map((m) => m.channel)}::text[],
-              ${accepted.map((m) => m.clientMsgId)}::text[],
-              ${accepted.map((m) => m.sender)}::uuid[],
-              ${accepted.map((m) => m.body)}::text[],
-              ${accepted.map((m) => m.sentAt)}::timestamptz[]
-            ) with ordinality as t(id, channel_id, client_msg_id, sender_id, body, created_at, ord)
-          ), fresh as (
-            select distinct on (i.sender_id, i.client_msg_id) i.*
-            from input i
-            where not exists (
-              select 1 from messages m
-              where m.sender_id = i.sender_id and m.client_msg_id = i.client_msg_id)
-            order by i.sender_id, i.client_msg_id, i.ord
-          ), numbered as (
-            select f.*, row_number() over (partition by f.channel_id order by f.ord) as rn
-            from fresh f
-          ), bumped as (
-            update channels c set last_seq = c.last_seq + n.cnt
-            from (select channel_id, count(*) as cnt from numbered group by channel_id) n
-            where c.id = n.channel_id
-            returning c.id, c.last_seq - n.cnt as base
-          )
-          insert into messages (channel_id, seq, id, client_msg_id, sender_id, body, created_at)
-          select n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body,
-            n.created_at
-          from numbered n join bumped b on b.id = n.channel_id
-          order by n.ord
-          returning channel_id, seq, id, client_msg_id, sender_id, body, created_at`;
-        if (inserted.length === accepted.length) {
-          return { stored: inserted.map(toStored).sort((a, b) => a.seq - b.seq), rejected };
-        }
-
-        // Some were stored before (a redelivery): return those rows too, for re-delivery.
-        const all = await tx<Row[]>`
-          select m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at
-          from messages m
-          join unnest(
-            ${accepted.map((m) => m.sender)}::uuid[], ${accepted.map((m) => m.clientMsgId)}::text[]
-          ) as k(sender_id, client_msg_id)
-            on m.sender_id = k.sender_id and m.client_msg_id = k.client_msg_id
-          order by m.channel_id, m.seq`;
-        return { stored: all.map(toStored), rejected };
-      });
+      rows = await this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`;
     } catch (err) {
       throw classify(err);
     }
+    // After a partial insert the function returns the batch's rows a second time: keep one each.
+    const byKey = new Map(rows.map((r) => [`${r.sender_id}:${r.client_msg_id}`, r]));
+    const rejected = messages.filter((m) => !byKey.has(`${m.sender}:${m.clientMsgId}`))
+      .map((message) => ({ message, reason: `channel ${message.channel} does not exist` }));
+    const stored = [...byKey.values()].map(toStored).sort((a, b) => a.seq - b.seq);
+    return { stored, rejected };
   }
 
   async range(
