@@ -32,27 +32,33 @@ const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** JetStream for the durable log and the persist work queue; core NATS for delivery fan-out. */
+/**
+ * JetStream for the durable log and the persist work queue; core NATS for delivery fan-out, on a
+ * second connection with echo off: this instance hands its own stored messages to its listeners
+ * in-process (no NATS round trip, no parse) and NATS carries them to the other instances only.
+ */
 export class NatsBroker implements Broker {
   private connected = true;
   private readonly names: BrokerNames;
   private readonly js: JetStreamClient;
   /** Appends issued in one event-loop turn share one socket write. */
   private readonly soon = turnBatcher();
+  private readonly localDelivery = new Set<(message: StoredMessage) => void>();
 
   private constructor(
     private readonly nc: NatsConnection,
+    private readonly deliveryNc: NatsConnection,
     private readonly opts: NatsBrokerOptions,
   ) {
     this.names = brokerNames(opts.namespace);
     this.js = jetstream(nc, { timeout: 5_000 });
     void this.watchStatus();
+    void this.watchDeliveryStatus();
   }
 
   static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
-    const nc = await connect({
+    const options = {
       servers: opts.url,
-      name: opts.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
@@ -60,8 +66,14 @@ export class NatsBroker implements Broker {
       // Async traces build two Error objects (with stack) per request, i.e. per JetStream publish:
       // ~25 % of the client's CPU per publish. Our errors say what failed without them.
       noAsyncTraces: true,
-    });
-    const broker = new NatsBroker(nc, opts);
+    };
+    const nc = await connect({ ...options, name: opts.name });
+    const deliveryNc = await connect({ ...options, name: `${opts.name}-delivery`, noEcho: true })
+      .catch(async (err) => {
+        await nc.close();
+        throw err;
+      });
+    const broker = new NatsBroker(nc, deliveryNc, opts);
     await broker.ensureStream();
     return broker;
   }
@@ -75,6 +87,14 @@ export class NatsBroker implements Broker {
         this.connected = true;
         this.opts.logger.info("nats reconnected");
       }
+    }
+  }
+
+  /** Deliveries lost while this is down are made good by the consumer's periodic resync. */
+  private async watchDeliveryStatus(): Promise<void> {
+    for await (const s of this.deliveryNc.status()) {
+      if (s.type === "disconnect") this.opts.logger.warn("nats delivery connection lost");
+      else if (s.type === "reconnect") this.opts.logger.info("nats delivery connection back");
     }
   }
 
@@ -205,20 +225,25 @@ export class NatsBroker implements Broker {
 
   delivery = {
     publish: (message: StoredMessage) => {
-      this.nc.publish(
+      for (const listener of this.localDelivery) listener(message);
+      this.deliveryNc.publish(
         this.names.deliverySubject(message.channel),
         encoder.encode(JSON.stringify(message)),
       );
     },
     subscribe: (onMessage: (message: StoredMessage) => void) => {
-      const sub = this.nc.subscribe(this.names.deliveryWildcard, {
+      this.localDelivery.add(onMessage);
+      const sub = this.deliveryNc.subscribe(this.names.deliveryWildcard, {
         callback: (err, msg) => {
           if (err) return;
           const parsed = StoredMessage.safeParse(safeJson(msg.data));
           if (parsed.success) onMessage(parsed.data);
         },
       });
-      return () => sub.unsubscribe();
+      return () => {
+        this.localDelivery.delete(onMessage);
+        sub.unsubscribe();
+      };
     },
   };
 
@@ -250,8 +275,10 @@ export class NatsBroker implements Broker {
   };
 
   async close(): Promise<void> {
-    if (this.nc.isClosed()) return;
-    await this.nc.drain().catch(() => this.nc.close());
+    await Promise.all([this.nc, this.deliveryNc].map(async (nc) => {
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => nc.close());
+    }));
   }
 }
 
