@@ -57,7 +57,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   const deliveryLatency = metric.latency(
     registry,
     "rtm_delivery_latency_seconds",
-    "Publish time to socket write",
+    "Publish time to the socket writes of a live message (once per message)",
   );
   const delivered = metric.counter(registry, "rtm_messages_delivered_total", "Frames to sockets");
   const slowConsumers = metric.counter(
@@ -81,10 +81,11 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     deps.store,
     deps.access,
     {
-      delivered: (m) => {
-        delivered.inc();
+      fannedOut: (m, sockets) => {
+        delivered.inc(sockets);
         deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
       },
+      replayed: () => delivered.inc(),
     },
     presence,
     config.sockets.maxSubscriptionsPerSocket,

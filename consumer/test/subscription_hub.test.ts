@@ -66,7 +66,7 @@ function hubWith(store: MemoryStore, presence: string[] = []) {
   return new SubscriptionHub(
     store,
     { authorize: () => Promise.resolve() },
-    { delivered: () => {} },
+    { fannedOut: () => {}, replayed: () => {} },
     {
       join: (channel, user) => presence.push(`join ${channel} ${user}`),
       leave: (channel, user) => presence.push(`leave ${channel} ${user}`),

@@ -37,7 +37,10 @@ interface Subscription {
 }
 
 export interface DeliveryObserver {
-  delivered(message: StoredMessage): void;
+  /** A live message was written to `sockets` sockets (reported once per message, not per socket). */
+  fannedOut(message: StoredMessage, sockets: number): void;
+  /** A stored message was written to one socket catching up (recovery or a gap fill). */
+  replayed(message: StoredMessage): void;
 }
 
 /**
@@ -138,6 +141,7 @@ export class SubscriptionHub {
     const subs = this.byChannel.get(message.channel);
     if (!subs) return;
     let frame: SharedFrame | undefined; // built once, for every subscriber that is live
+    let sockets = 0;
     for (const sub of subs.values()) {
       if (sub.busy) {
         this.hold(sub, message);
@@ -145,7 +149,7 @@ export class SubscriptionHub {
       }
       if (message.seq <= sub.lastSeq) continue;
       if (message.seq === sub.lastSeq + 1) {
-        this.send(sub, message, frame ??= new SharedFrame(messageFrame(message)));
+        if (this.send(sub, message, frame ??= new SharedFrame(messageFrame(message)))) sockets++;
         continue;
       }
       // A gap on the live path: fill it from PostgreSQL before going on.
@@ -153,6 +157,7 @@ export class SubscriptionHub {
       this.hold(sub, message);
       void this.drainPending(sub).catch(() => this.dropBroken(sub));
     }
+    if (sockets) this.observer.fannedOut(message, sockets);
   }
 
   /**
@@ -228,13 +233,18 @@ export class SubscriptionHub {
     return sub;
   }
 
+  /** Advances the subscription to `message`; true when the socket took the frame. */
   private send(
     sub: Subscription,
     message: StoredMessage,
-    frame: SharedFrame | ServerFrame = messageFrame(message),
-  ): void {
+    frame: SharedFrame | ServerFrame,
+  ): boolean {
     sub.lastSeq = message.seq;
-    if (sub.subscriber.send(frame)) this.observer.delivered(message);
+    return sub.subscriber.send(frame);
+  }
+
+  private replay(sub: Subscription, message: StoredMessage): void {
+    if (this.send(sub, message, messageFrame(message))) this.observer.replayed(message);
   }
 
   /** Sends every stored message with lastSeq < seq ≤ upTo, page by page, at the reader's pace. */
@@ -244,7 +254,7 @@ export class SubscriptionHub {
       const page = await this.store.range(sub.channel, sub.lastSeq, upTo, REPLAY_PAGE);
       for (const m of page) {
         if (sub.closed || !await sub.subscriber.writable()) return;
-        if (m.seq === sub.lastSeq + 1) this.send(sub, m);
+        if (m.seq === sub.lastSeq + 1) this.replay(sub, m);
       }
       if (sub.lastSeq === before) break; // nothing more to read (never loop without progress)
     }
@@ -264,7 +274,7 @@ export class SubscriptionHub {
       const next = sub.pending.shift()!;
       if (next.seq <= sub.lastSeq) continue;
       if (next.seq > sub.lastSeq + 1) await this.catchUp(sub, next.seq - 1);
-      if (next.seq === sub.lastSeq + 1) this.send(sub, next);
+      if (next.seq === sub.lastSeq + 1) this.replay(sub, next);
     }
     sub.busy = false;
   }
