@@ -1,5 +1,5 @@
-import type { ResilientPublisher } from "./clients/publisher.ts";
-import { sleep } from "./clients/reconnecting_socket.ts";
+import { sleep } from "../shared/async/sleep.ts";
+import type { LoadClient } from "./load_client.ts";
 
 /** Every publish the load made and what became of it, for reconciliation. */
 export interface Ledger {
@@ -7,14 +7,14 @@ export interface Ledger {
   sent: Map<string, string>;
   /** clientMsgId → channel, for every message the server acknowledged. */
   acked: Map<string, string>;
-  /** Publishes the server refused for good (a client mistake; none expected under load). */
+  /** Publishes the SDK rejected (refused by the server, or not acked in time): none expected. */
   rejected: string[];
 }
 
 /**
  * Steady publishing from several clients over several channels at `ratePerSecond` in total, with
  * at most `inFlight` unacknowledged publishes per client, until `stop()`; then every publish in
- * flight is settled (acked or given up by the client).
+ * flight is settled (acked, or rejected by the SDK).
  */
 export class Load {
   readonly ledger: Ledger = { sent: new Map(), acked: new Map(), rejected: [] };
@@ -23,7 +23,7 @@ export class Load {
   private running?: Promise<void>;
 
   constructor(
-    private readonly publishers: ResilientPublisher[],
+    private readonly publishers: LoadClient[],
     private readonly channels: string[],
     private readonly opts: { ratePerSecond: number; inFlight: number },
   ) {}
@@ -40,7 +40,7 @@ export class Load {
     return this.ledger;
   }
 
-  private async drive(publisher: ResilientPublisher, index: number): Promise<void> {
+  private async drive(publisher: LoadClient, index: number): Promise<void> {
     const interval = 1000 * this.publishers.length / this.opts.ratePerSecond;
     const mine = new Set<Promise<unknown>>();
     let n = 0;
@@ -56,7 +56,7 @@ export class Load {
       this.ledger.sent.set(clientMsgId, channel);
       const p = publisher.publish(channel, `load ${index}/${n}`, clientMsgId).then(
         () => void this.ledger.acked.set(clientMsgId, channel),
-        (err) => void this.ledger.rejected.push(`${clientMsgId}: ${err.message}`),
+        (err) => void this.ledger.rejected.push(`${clientMsgId}: ${err.code}: ${err.message}`),
       );
       mine.add(p);
       this.inFlight.add(p);

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
-import type { RecordingSubscriber } from "./clients/subscriber.ts";
-import { sleep } from "./clients/reconnecting_socket.ts";
+import { sleep } from "../shared/async/sleep.ts";
 import type { Ledger } from "./load.ts";
+import type { LoadClient } from "./load_client.ts";
 
 /** One line of the report. */
 export interface ScenarioResult {
@@ -37,7 +37,7 @@ async function storedRows(sql: postgres.Sql, channels: string[]): Promise<Row[]>
 export async function converge(
   sql: postgres.Sql,
   ledger: Ledger,
-  subscribers: RecordingSubscriber[],
+  subscribers: LoadClient[],
   channels: string[],
   timeoutMs: number,
 ): Promise<void> {
@@ -67,7 +67,7 @@ export async function reconcile(
   scenario: string,
   sql: postgres.Sql,
   ledger: Ledger,
-  subscribers: RecordingSubscriber[],
+  subscribers: LoadClient[],
   channels: string[],
   recoverMs?: number,
 ): Promise<ScenarioResult> {

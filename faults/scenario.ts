@@ -1,20 +1,18 @@
 import type postgres from "postgres";
-import { ResilientPublisher } from "./clients/publisher.ts";
-import { sleep } from "./clients/reconnecting_socket.ts";
-import { RecordingSubscriber } from "./clients/subscriber.ts";
+import { sleep } from "../shared/async/sleep.ts";
 import { Load } from "./load.ts";
+import { LoadClient, type LoadUser } from "./load_client.ts";
 import type { Profile } from "./profiles.ts";
 import { converge, reconcile, type ScenarioResult } from "./reconcile.ts";
 import type { Topology } from "./topology.ts";
-import { wsUrl } from "../shared/testing/system.ts";
 
 /** What every scenario works with. */
 export interface SuiteContext {
   topology: Topology;
   profile: Profile;
   sql: postgres.Sql;
-  /** Registered users' access tokens (load clients spread over them; caps are per user). */
-  tokens: string[];
+  /** Registered users (load clients spread over them; caps are per user). */
+  users: LoadUser[];
 }
 
 /** What a scenario's fault did, told back to the runner. */
@@ -27,8 +25,8 @@ export interface FaultOutcome {
 
 export interface RunningLoad {
   load: Load;
-  subscribers: RecordingSubscriber[];
-  publishers: ResilientPublisher[];
+  subscribers: LoadClient[];
+  publishers: LoadClient[];
   channels: string[];
 }
 
@@ -47,20 +45,19 @@ export async function runScenario(
   const { profile, topology } = ctx;
   const tag = crypto.randomUUID().slice(0, 6);
   const channels = Array.from({ length: profile.channels }, (_, i) => `f-${name}-${tag}-${i}`);
-  const consumers = topology.consumerUrls.map(wsUrl);
-  const subscribers = Array.from({ length: profile.subscribers }, (_, i) =>
-    new RecordingSubscriber(
-      consumers.map((_, k) => consumers[(i + k) % consumers.length]),
-      ctx.tokens[i % ctx.tokens.length],
-      channels,
-    ));
-  const publishers = Array.from(
-    { length: profile.publishers },
-    (_, i) =>
-      new ResilientPublisher([wsUrl(topology.producerUrl)], ctx.tokens[i % ctx.tokens.length]),
-  );
+  // SDK clients, each on one consumer instance, spread over both; the producer is shared.
+  const connectClient = (i: number) =>
+    LoadClient.connect({
+      authUrl: topology.system.authUrl,
+      producerUrl: topology.producerUrl,
+      consumerUrl: topology.consumerUrls[i % topology.consumerUrls.length],
+    }, ctx.users[i % ctx.users.length]);
+  const subscribers: LoadClient[] = [];
+  const publishers: LoadClient[] = [];
   try {
-    await Promise.all([...subscribers, ...publishers].map((c) => c.connect()));
+    for (let i = 0; i < profile.subscribers; i++) subscribers.push(await connectClient(i));
+    for (let i = 0; i < profile.publishers; i++) publishers.push(await connectClient(i));
+    await Promise.all(subscribers.map((s) => s.subscribe(channels)));
     const load = new Load(publishers, channels, {
       ratePerSecond: profile.ratePerSecond,
       inFlight: profile.inFlight,
@@ -89,8 +86,8 @@ export async function runScenario(
  * published then, is acked and has reached every subscriber of its channel.
  */
 async function timeToRecover(
-  publisher: ResilientPublisher,
-  subscribers: RecordingSubscriber[],
+  publisher: LoadClient,
+  subscribers: LoadClient[],
   channel: string,
   load: Load,
   healedAt: number,

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { registerAndLogin } from "../shared/testing/infra.ts";
+import type { LoadUser } from "./load_client.ts";
 import type { Profile } from "./profiles.ts";
 import { TOPOLOGY_ENV } from "./profiles.ts";
 import type { ScenarioResult } from "./reconcile.ts";
@@ -22,6 +23,7 @@ export const SCENARIOS: [
 ];
 
 const USERS = 12;
+const LOAD_PASSWORD = "fault suite load";
 
 export type SuiteResult = ScenarioResult & { notes: string[] };
 
@@ -37,11 +39,13 @@ export async function runSuite(
   const topology = await startTopology(TOPOLOGY_ENV);
   const sql = postgres(topology.databaseUrl, { max: 2, onnotice: () => {} });
   try {
-    const tokens: string[] = [];
+    const users: LoadUser[] = [];
     for (let i = 0; i < USERS; i++) {
-      tokens.push((await registerAndLogin(topology.system.authUrl)).token);
+      const email = `load-${crypto.randomUUID()}@example.com`;
+      const { token } = await registerAndLogin(topology.system.authUrl, email, LOAD_PASSWORD);
+      users.push({ email, password: LOAD_PASSWORD, accessToken: token });
     }
-    const ctx: SuiteContext = { topology, profile, sql, tokens };
+    const ctx: SuiteContext = { topology, profile, sql, users };
     const results: SuiteResult[] = [];
     for (const [name, fault] of SCENARIOS) {
       if (opts.only && !opts.only.includes(name)) continue;

@@ -1,5 +1,5 @@
 import { wsUrl } from "../../shared/testing/system.ts";
-import { sleep } from "../clients/reconnecting_socket.ts";
+import { sleep } from "../../shared/async/sleep.ts";
 import type { FaultOutcome, RunningLoad, SuiteContext } from "../scenario.ts";
 
 const CONCURRENCY = 50;
@@ -39,7 +39,7 @@ async function churnOne(
     ? ctx.topology.producerUrl
     : ctx.topology.consumerUrls[i % ctx.topology.consumerUrls.length];
   const socket = new WebSocket(wsUrl(base), {
-    headers: { authorization: `Bearer ${ctx.tokens[i % ctx.tokens.length]}` },
+    headers: { authorization: `Bearer ${ctx.users[i % ctx.users.length].accessToken}` },
   });
   const opened = await new Promise<boolean>((resolve) => {
     socket.onopen = () => resolve(true);

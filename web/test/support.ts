@@ -67,4 +67,4 @@ export function collector() {
   };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../../shared/async/sleep.ts";
