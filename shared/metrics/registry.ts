@@ -4,7 +4,8 @@ export type { Counter, Gauge, Histogram } from "prom-client";
 
 /**
  * One Prometheus registry per service, so the single-node process still serves each service's
- * own `/metrics`. Process metrics (RSS, event-loop lag, GC) are included.
+ * own `/metrics`. Process metrics (RSS, event-loop lag, GC, and pending timers as
+ * `nodejs_active_resources{type="Timeout"}`) are included.
  */
 export function createRegistry(service: string): client.Registry {
   const registry = new client.Registry();
