@@ -103,6 +103,7 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
       // Revoked at once: bob's open subscription ends, and no instance lets him back in.
       const kicked = await bobWs.next<ErrorFrame>((f) => f.type === "error");
       assert.equal(kicked.code, "FORBIDDEN");
+      assert.equal(kicked.channel, "team"); // no reply to a request: the channel says which
       assert.equal((await subscribe(bobWs, "team") as ErrorFrame).code, "FORBIDDEN");
       const bobElsewhere = await connect(c1, bob.token);
       assert.equal((await subscribe(bobElsewhere, "team") as ErrorFrame).code, "FORBIDDEN");

@@ -45,6 +45,7 @@ class MemoryStore implements MessageStore {
 /** A subscriber whose reader can be made slow: `writable` waits while `stalled`. */
 function subscriber() {
   const seqs: number[] = [];
+  const others: ServerFrame[] = [];
   const state = { stalled: false };
   const sub: Subscriber = {
     id: crypto.randomUUID(),
@@ -52,6 +53,7 @@ function subscriber() {
     send: (sent: ServerFrame | SharedFrame) => {
       const f = sent instanceof SharedFrame ? sent.frame : sent;
       if (f.type === "message") seqs.push(f.seq);
+      else others.push(f);
       return true;
     },
     writable: async () => {
@@ -59,7 +61,7 @@ function subscriber() {
       return true;
     },
   };
-  return { sub, seqs, state };
+  return { sub, seqs, others, state };
 }
 
 function hubWith(store: MemoryStore, presence: string[] = []) {
@@ -89,6 +91,27 @@ Deno.test("hub: a live gap is filled from the store before the next message", as
   hub.onDelivered(m1); // and a redelivered duplicate
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seqs, [1, 2, 3]);
+});
+
+Deno.test("hub: a gap fill the store fails ends that subscription, naming its channel", async () => {
+  const store = new MemoryStore();
+  const hub = hubWith(store);
+  const { sub, seqs, others } = subscriber();
+  await hub.subscribe(sub, 1, "room");
+  const [m1, , m3] = store.add(3);
+  hub.onDelivered(m1);
+  store.range = () => Promise.reject(new Error("connection closed")); // PostgreSQL went away
+  hub.onDelivered(m3); // 2 was lost on the bus and must be read from the store
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(seqs, [1]);
+  const ended = others.at(-1);
+  assert.equal(ended?.type, "error");
+  // Not a reply to a request: the channel tells the client which subscription to renew.
+  assert.deepEqual({ code: ended.code, channel: ended.channel }, {
+    code: "UNAVAILABLE",
+    channel: "room",
+  });
+  assert.equal(hub.subscriptionCount, 0);
 });
 
 Deno.test("hub: resync delivers a lost tail that no later message would reveal", async () => {

@@ -51,6 +51,8 @@ export type ErrorFrame = {
   type: "error";
   code: ErrorCode;
   message: string;
+  /** On an error that is no reply but ends a subscription (interrupted, revoked): its channel. */
+  channel?: string;
 };
 export type SubscribedFrame = {
   id: RequestIdValue;

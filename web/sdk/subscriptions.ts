@@ -108,14 +108,13 @@ export class Subscriptions {
       case "subscribed":
         return this.onSubscribed(frame);
       case "error": {
-        const entry = [...this.entries.values()].find((e) => e.requestId === frame.id);
-        if (entry) return this.onRefused(entry, new RtmError(frame.code, frame.message)), true;
-        if (frame.id === undefined && frame.code === "UNAVAILABLE") {
-          // The server dropped a subscription it could not serve: renew them all from their seq.
-          this.renewAll();
-          return true;
-        }
-        return false;
+        // A refused subscribe (its request id), or a subscription the server ended (its channel).
+        const entry = frame.id === undefined
+          ? frame.channel === undefined ? undefined : this.entries.get(frame.channel)
+          : [...this.entries.values()].find((e) => e.requestId === frame.id);
+        if (!entry) return false;
+        this.onRefused(entry, new RtmError(frame.code, frame.message));
+        return true;
       }
       default:
         return false;
@@ -173,6 +172,7 @@ export class Subscriptions {
 
   private onRefused(entry: Entry, err: RtmError): void {
     if (err.code === "UNAVAILABLE") {
+      clearTimeout(entry.retry);
       entry.retry = setTimeout(
         () => this.renew(entry),
         backoffDelay(entry.attempts++, this.backoff),

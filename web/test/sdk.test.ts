@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withDeadline } from "../../shared/async/deadline.ts";
 import { connectPostgres } from "../../shared/db/postgres.ts";
 import { startDistributed } from "../../shared/testing/system.ts";
 import { type ConnectionStatus, RtmError } from "../sdk/mod.ts";
@@ -50,6 +51,26 @@ Deno.test("SDK against the distributed system", async (t) => {
       await sql.end();
       await rejectsWith(alice.publish("sdk-private", "let me in"), "FORBIDDEN");
       await rejectsWith(bob.subscribe("sdk-private", () => {}), "FORBIDDEN");
+    });
+
+    await t.step("a member removed from a private channel gets onError(FORBIDDEN)", async () => {
+      const channel = channelName();
+      await alice.createChannel(channel, "private");
+      await alice.addMember(channel, bob.userId);
+      const got = collector();
+      let ended!: (err: RtmError) => void;
+      const endedWith = new Promise<RtmError>((resolve) => ended = resolve);
+      await bob.subscribe(channel, got.onMessage, { onError: ended });
+      await alice.publish(channel, "while a member");
+      await got.until(1);
+      // The SDK has no call for removing a member: the owner does it over HTTP.
+      const res = await fetch(
+        `${system.consumerUrls[0]}/v1/channels/${channel}/members/${bob.userId}`,
+        { method: "DELETE", headers: { authorization: `Bearer ${await alice.refreshToken()}` } },
+      );
+      assert.equal(res.status, 204);
+      const err = await withDeadline(endedWith, 10_000, () => new Error("onError never came"));
+      assert.equal(err.code, "FORBIDDEN");
     });
 
     await t.step("a subscription recovers across a consumer restart, exactly once", async () => {

@@ -187,6 +187,7 @@ export class SubscriptionHub {
       sub.subscriber.send({
         type: "error",
         code: "FORBIDDEN",
+        channel,
         message: `no longer a member of channel ${channel}; unsubscribed`,
       });
     }
@@ -285,6 +286,7 @@ export class SubscriptionHub {
     sub.subscriber.send({
       type: "error",
       code: "UNAVAILABLE",
+      channel: sub.channel,
       message: `subscription to ${sub.channel} interrupted; resubscribe with since=${sub.lastSeq}`,
     });
   }
