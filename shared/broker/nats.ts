@@ -16,6 +16,7 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { AppendResult, Broker, DeadLetter, QueuedMessage } from "../ports/broker.ts";
 import type { BrokerConfig } from "./config.ts";
+import { JetStreamPublisher } from "./jetstream_publisher.ts";
 import { type BrokerNames, brokerNames } from "./subjects.ts";
 import { turnBatcher } from "./turn_batch.ts";
 
@@ -41,6 +42,7 @@ export class NatsBroker implements Broker {
   private connected = true;
   private readonly names: BrokerNames;
   private readonly js: JetStreamClient;
+  private readonly publisher: JetStreamPublisher;
   /** Appends issued in one event-loop turn share one socket write. */
   private readonly soon = turnBatcher();
   private readonly localDelivery = new Set<(message: StoredMessage) => void>();
@@ -52,6 +54,7 @@ export class NatsBroker implements Broker {
   ) {
     this.names = brokerNames(opts.namespace);
     this.js = jetstream(nc, { timeout: 5_000 });
+    this.publisher = new JetStreamPublisher(nc);
     void this.watchStatus();
     void this.watchDeliveryStatus();
   }
@@ -155,10 +158,11 @@ export class NatsBroker implements Broker {
       if (!this.healthy()) throw unavailable();
       try {
         const ack = await this.soon(() =>
-          this.js.publish(
+          this.publisher.publish(
             subject,
             encoder.encode(JSON.stringify(message)),
-            { msgID: dedupeKey, timeout: timeoutMs },
+            dedupeKey,
+            timeoutMs,
           )
         );
         return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
