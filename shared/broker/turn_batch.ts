@@ -1,9 +1,14 @@
+import { setImmediate } from "node:timers";
+
 /**
- * Defers calls to the next timer turn and runs every call queued meanwhile together, in order.
+ * Defers calls to the end of this event-loop turn (after its I/O callbacks) and runs every call
+ * queued meanwhile together, in order.
  *
  * Why: the NATS client writes to its socket once per microtask checkpoint, and each WebSocket
  * frame is its own task, so publishing straight from a frame handler costs one socket write (a
  * syscall through node:net) per message. Issued together, a turn's publishes share one write.
+ * setImmediate, not setTimeout(0): a timer waits at least 1 ms (2 ms measured on a busy machine),
+ * added to every publish's ack; an immediate runs once the turn's frames are handled.
  */
 export function turnBatcher(): <T>(call: () => Promise<T>) => Promise<T> {
   let queued: (() => void)[] = [];
@@ -21,6 +26,6 @@ export function turnBatcher(): <T>(call: () => Promise<T>) => Promise<T> {
           reject(err);
         }
       });
-      if (queued.length === 1) setTimeout(flush, 0);
+      if (queued.length === 1) setImmediate(flush);
     });
 }
