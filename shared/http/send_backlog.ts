@@ -35,28 +35,28 @@ export class SendBacklog {
   /** The turn the burst counters belong to; from a later turn they count as zero. */
   private burstTurn = -1;
 
-  constructor(private readonly bufferedAmount: () => number) {}
+  // Every method takes the socket's current `bufferedAmount`: reading it is a call into the
+  // runtime, so a send reads it twice (before and after) and hands the value on.
 
-  get frames(): number {
-    this.retireWritten();
+  /** Frames not yet written out. */
+  frames(buffered: number): number {
+    this.retireWritten(buffered);
     return this.sizes.length - this.head;
   }
 
-  get bytes(): number {
-    return this.bufferedAmount();
+  /** Frames not written out that were queued before this turn. */
+  earlierFrames(buffered: number): number {
+    return this.frames(buffered) - (this.burstTurn === turn ? this.burstFrames : 0);
   }
 
-  get earlierFrames(): number {
-    return this.frames - (this.burstTurn === turn ? this.burstFrames : 0);
-  }
-
-  get earlierBytes(): number {
-    return this.bufferedAmount() - (this.burstTurn === turn ? this.burstBytes : 0);
+  /** Bytes not written out that were queued before this turn. */
+  earlierBytes(buffered: number): number {
+    return buffered - (this.burstTurn === turn ? this.burstBytes : 0);
   }
 
   /** Records one frame the socket just took, of `size` bytes. */
-  queued(size: number): void {
-    this.retireWritten();
+  queued(size: number, buffered: number): void {
+    this.retireWritten(buffered);
     this.sizes.push(size);
     this.queuedBytes += size;
     const now = currentTurn();
@@ -69,8 +69,8 @@ export class SendBacklog {
     this.burstFrames++;
   }
 
-  private retireWritten(): void {
-    let written = this.queuedBytes - this.bufferedAmount();
+  private retireWritten(buffered: number): void {
+    let written = this.queuedBytes - buffered;
     while (this.head < this.sizes.length && this.sizes[this.head] <= written) {
       written -= this.sizes[this.head];
       this.queuedBytes -= this.sizes[this.head];

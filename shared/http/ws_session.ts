@@ -212,7 +212,7 @@ class SessionImpl implements Session {
     private readonly onSlow: () => void,
   ) {
     this.logger = logger.child({ conn: this.id, user: principal.userId });
-    this.backlog = new SendBacklog(() => socket.bufferedAmount);
+    this.backlog = new SendBacklog();
     this.maxQueuedFrames = limits.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
   }
 
@@ -231,25 +231,26 @@ class SessionImpl implements Session {
 
   send(frame: ServerFrame | SharedFrame): boolean {
     if (!this.open) return false;
+    const before = this.socket.bufferedAmount;
     if (
-      this.backlog.earlierBytes > this.limits.maxBufferedBytes ||
-      this.backlog.earlierFrames > this.maxQueuedFrames
+      this.backlog.earlierBytes(before) > this.limits.maxBufferedBytes ||
+      this.backlog.earlierFrames(before) > this.maxQueuedFrames
     ) {
       this.onSlow();
       this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
       return false;
     }
-    const before = this.socket.bufferedAmount;
     this.socket.send(frame instanceof SharedFrame ? frame.json : JSON.stringify(frame));
-    this.backlog.queued(this.socket.bufferedAmount - before);
+    const after = this.socket.bufferedAmount;
+    this.backlog.queued(after - before, after);
     return true;
   }
 
   async writable(): Promise<boolean> {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (
-      this.open && (this.backlog.bytes > this.limits.maxBufferedBytes / 2 ||
-        this.backlog.frames > this.maxQueuedFrames / 2)
+      this.open && (this.socket.bufferedAmount > this.limits.maxBufferedBytes / 2 ||
+        this.backlog.frames(this.socket.bufferedAmount) > this.maxQueuedFrames / 2)
     ) {
       if (Date.now() > deadline) {
         this.onSlow();
