@@ -182,3 +182,30 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
     await system.stop();
   }
 });
+
+Deno.test("consumer: a store slower than the ack wait is not redelivered while the instance lives", async () => {
+  const system = await startDistributed({ env: { PERSIST_ACK_WAIT_SECONDS: "1" } });
+  const consumer = system.consumerUrls[0];
+  const sql = postgres(system.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const { token } = await registerAndLogin(system.authUrl);
+    const producerWs = wsUrl(system.producerUrl);
+    await publishMany(producerWs, token, 1, () => "slow");
+    await stored(consumer, token, "slow", 1);
+
+    // Hold the channel's row lock for 3.5 ack waits: the batch waits on it in PostgreSQL.
+    await sql.begin(async (tx) => {
+      await tx`select 1 from channels where id = 'slow' for update`;
+      await publishMany(producerWs, token, 5, () => "slow");
+      await new Promise((r) => setTimeout(r, 3_500));
+    });
+    await stored(consumer, token, "slow", 6);
+    assert.equal(await metricValue(consumer, "rtm_redeliveries_total"), 0);
+    const [{ n }] = await sql<{ n: number }[]>`
+      select count(*)::int as n from messages where channel_id = 'slow'`;
+    assert.equal(n, 6);
+  } finally {
+    await sql.end();
+    await system.stop();
+  }
+});

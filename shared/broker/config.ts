@@ -11,7 +11,7 @@ export const brokerEnv = {
   STREAM_MAX_BYTES: env.positiveInt(1024 * 1024 * 1024),
   MAX_BODY_BYTES: env.positiveInt(16 * 1024),
   /** A message fetched by a consumer instance that dies is redelivered after this long. */
-  PERSIST_ACK_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  PERSIST_ACK_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
 };
 
 export interface BrokerConfig {

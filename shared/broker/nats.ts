@@ -194,16 +194,30 @@ export class NatsBroker implements Broker {
         ended = true;
         wake?.();
       })();
-      // Whatever arrived while the previous batch was being stored forms the next batch.
-      while (!signal.aborted) {
-        if (buffer.length === 0) {
-          if (ended) break;
-          await new Promise<void>((resolve) => wake = resolve);
-          wake = undefined;
-          continue;
+      // Messages in hand (fetched, or in the batch being stored) are kept from redelivery for as
+      // long as this instance lives, however slow the store: ack_wait then only bounds how long
+      // a dead instance's messages wait for another instance.
+      let handling: JsMsg[] = [];
+      const keepAlive = setInterval(() => {
+        for (const m of buffer) m.working();
+        for (const m of handling) m.working();
+      }, this.opts.persistAckWaitSeconds * 1000 / 3);
+      try {
+        // Whatever arrived while the previous batch was being stored forms the next batch.
+        while (!signal.aborted) {
+          if (buffer.length === 0) {
+            if (ended) break;
+            await new Promise<void>((resolve) => wake = resolve);
+            wake = undefined;
+            continue;
+          }
+          handling = buffer.splice(0, maxBatch);
+          const batch = handling.flatMap((m) => this.toQueued(m));
+          if (batch.length) await handle(batch);
+          handling = [];
         }
-        const batch = buffer.splice(0, maxBatch).flatMap((m) => this.toQueued(m));
-        if (batch.length) await handle(batch);
+      } finally {
+        clearInterval(keepAlive);
       }
       // Hand back what was fetched but not handled, so another instance takes it at once.
       for (const m of buffer.splice(0)) m.nak();
