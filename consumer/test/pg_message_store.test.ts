@@ -4,6 +4,7 @@ import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
 import { createTestDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
+import { StoreError } from "../internal/domain/ports/message_store.ts";
 
 /** A migrated database with one user and public channels a and b. */
 async function withStore(
@@ -103,6 +104,38 @@ Deno.test("message store: concurrent batches (as from several instances) keep se
       const seqs = rows.filter((r) => r.channel_id === channel).map((r) => r.seq);
       assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `channel ${channel} seqs`);
       assert.equal(await store.lastSeq(channel), seqs.length);
+    }
+  });
+});
+
+Deno.test("message store: a query PostgreSQL does not answer in time fails as transient", async () => {
+  await withStore(async ({ sql, sender }) => {
+    const store = new PgMessageStore(sql, 300);
+    // Another session holds the tables: the store's statements wait on its locks.
+    const release = Promise.withResolvers<void>();
+    const holding = sql.begin(async (tx) => {
+      await tx`lock table channels, messages in access exclusive mode`;
+      await release.promise;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      for (
+        const call of [
+          () => store.storeBatch([message(sender, "a")]),
+          () => store.range("a", 0, 10, 10),
+          () => store.lastSeq("a"),
+        ]
+      ) {
+        const started = performance.now();
+        await assert.rejects(call(), (err: unknown) => {
+          assert.ok(err instanceof StoreError && !err.permanent, String(err));
+          return true;
+        });
+        assert.ok(performance.now() - started < 2_000);
+      }
+    } finally {
+      release.resolve();
+      await holding;
     }
   });
 });

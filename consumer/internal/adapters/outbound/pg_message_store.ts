@@ -1,3 +1,4 @@
+import { withDeadline } from "../../../../shared/async/deadline.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
 import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
 import {
@@ -39,8 +40,24 @@ function classify(err: unknown): StoreError {
   return new StoreError(message, /^2[23]/.test(code));
 }
 
+/**
+ * No query waits longer than this. postgres.js can leave a query unsettled when its connection
+ * dies at the wrong moment (seen when PostgreSQL stops under load): unbounded, a subscription's
+ * gap fill then waited forever and its subscriber got nothing more, and a stuck store would hold
+ * its batch for good. A timed-out query fails as a transient StoreError; the caller retries.
+ */
+const QUERY_TIMEOUT_MS = 15_000;
+
 export class PgMessageStore implements MessageStore {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: Sql, private readonly timeoutMs = QUERY_TIMEOUT_MS) {}
+
+  private bounded<T>(query: Promise<T>): Promise<T> {
+    return withDeadline(
+      query,
+      this.timeoutMs,
+      () => new StoreError(`PostgreSQL did not answer within ${this.timeoutMs} ms`, false),
+    );
+  }
 
   async storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome> {
     // One round trip (migrations/00003): the lock, dedupe, numbering and insert run inside
@@ -55,7 +72,9 @@ export class PgMessageStore implements MessageStore {
     })));
     let rows: Row[];
     try {
-      rows = await this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`;
+      rows = await this.bounded(
+        this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
+      );
     } catch (err) {
       throw classify(err);
     }
@@ -73,32 +92,32 @@ export class PgMessageStore implements MessageStore {
     upToSeq: number,
     limit: number,
   ): Promise<StoredMessage[]> {
-    const rows = await this.sql<Row[]>`
+    const rows = await this.bounded(this.sql<Row[]>`
       select channel_id, seq, id, client_msg_id, sender_id, body, created_at
       from messages
       where channel_id = ${channel} and seq > ${afterSeq} and seq <= ${upToSeq}
-      order by seq limit ${limit}`;
+      order by seq limit ${limit}`);
     return rows.map(toStored);
   }
 
   async lastSeq(channel: string): Promise<number> {
-    const [row] = await this.sql<{ last_seq: number }[]>`
-      select last_seq from channels where id = ${channel}`;
+    const [row] = await this.bounded(this.sql<{ last_seq: number }[]>`
+      select last_seq from channels where id = ${channel}`);
     return row?.last_seq ?? 0;
   }
 
   async lastSeqs(channels: string[]): Promise<Map<string, number>> {
-    const rows = await this.sql<{ id: string; last_seq: number }[]>`
-      select id, last_seq from channels where id = any(${channels}::text[])`;
+    const rows = await this.bounded(this.sql<{ id: string; last_seq: number }[]>`
+      select id, last_seq from channels where id = any(${channels}::text[])`);
     return new Map(rows.map((r) => [r.id, r.last_seq]));
   }
 
   async firstSeq(channel: string): Promise<number> {
-    const [row] = await this.sql<{ first: number }[]>`
+    const [row] = await this.bounded(this.sql<{ first: number }[]>`
       select coalesce(
         (select min(seq) from messages where channel_id = ${channel}),
         (select last_seq + 1 from channels where id = ${channel}),
-        1) as first`;
+        1) as first`);
     return row.first;
   }
 }
