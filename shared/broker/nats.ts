@@ -243,11 +243,15 @@ export class NatsBroker implements Broker {
 
   delivery = {
     publish: (message: StoredMessage) => {
-      for (const listener of this.localDelivery) listener(message);
-      this.deliveryNc.publish(
-        this.names.deliverySubject(message.channel),
-        encoder.encode(JSON.stringify(message)),
-      );
+      try {
+        for (const listener of this.localDelivery) listener(message);
+      } finally {
+        // Other instances get it even if a local listener threw (the caller logs the error).
+        this.deliveryNc.publish(
+          this.names.deliverySubject(message.channel),
+          encoder.encode(JSON.stringify(message)),
+        );
+      }
     },
     subscribe: (onMessage: (message: StoredMessage) => void) => {
       this.localDelivery.add(onMessage);
