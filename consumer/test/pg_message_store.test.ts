@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { migrateUp } from "../../shared/db/migrate.ts";
 import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
-import { createTestDatabase } from "../../shared/testing/infra.ts";
+import { createTestDatabase, freePort } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { StoreError } from "../internal/domain/ports/message_store.ts";
 
@@ -129,6 +129,7 @@ Deno.test("message store: a query PostgreSQL does not answer in time fails as tr
         const started = performance.now();
         await assert.rejects(call(), (err: unknown) => {
           assert.ok(err instanceof StoreError && !err.permanent, String(err));
+          assert.equal(err.code, "UNAVAILABLE");
           return true;
         });
         assert.ok(performance.now() - started < 2_000);
@@ -138,4 +139,24 @@ Deno.test("message store: a query PostgreSQL does not answer in time fails as tr
       await holding;
     }
   });
+});
+
+Deno.test("message store: an unreachable PostgreSQL fails as UNAVAILABLE, not as an internal error", async () => {
+  // Nothing listens there: every query fails to connect.
+  const sql = connectPostgres(`postgres://postgres@127.0.0.1:${freePort()}/none`, { max: 1 });
+  try {
+    const store = new PgMessageStore(sql);
+    for (const call of [() => store.lastSeq("a"), () => store.range("a", 0, 10, 10)]) {
+      await assert.rejects(call(), (err: unknown) => {
+        // A subscribe or history read that meets this tells the client to retry.
+        assert.ok(err instanceof StoreError && !err.permanent, String(err));
+        assert.equal(err.code, "UNAVAILABLE");
+        assert.doesNotMatch(err.message, /ECONNREFUSED|127\.0\.0\.1/);
+        assert.match(err.detail, /ECONNREFUSED|connect/i);
+        return true;
+      });
+    }
+  } finally {
+    await sql.end();
+  }
 });

@@ -22,7 +22,7 @@ export function createLogger(base: Record<string, unknown>): Logger {
     const line: Record<string, unknown> = { ts: new Date().toISOString(), level, msg, ...base };
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
-        line[k] = v instanceof Error ? { name: v.name, message: v.message } : v;
+        line[k] = v instanceof Error ? describeError(v) : v;
       }
     }
     console.error(JSON.stringify(line));
@@ -34,4 +34,13 @@ export function createLogger(base: Record<string, unknown>): Logger {
     error: (m, f) => write("error", m, f),
     child: (fields) => createLogger({ ...base, ...fields }),
   };
+}
+
+/** An error as a log field: its name and message, and what caused it when that is known. */
+function describeError(err: Error): Record<string, string> {
+  const described: Record<string, string> = { name: err.name, message: err.message };
+  if (err.cause !== undefined) {
+    described.cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
+  }
+  return described;
 }

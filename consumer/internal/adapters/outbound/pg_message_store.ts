@@ -51,12 +51,17 @@ const QUERY_TIMEOUT_MS = 15_000;
 export class PgMessageStore implements MessageStore {
   constructor(private readonly sql: Sql, private readonly timeoutMs = QUERY_TIMEOUT_MS) {}
 
-  private bounded<T>(query: Promise<T>): Promise<T> {
-    return withDeadline(
-      query,
-      this.timeoutMs,
-      () => new StoreError(`PostgreSQL did not answer within ${this.timeoutMs} ms`, false),
-    );
+  /** Every query: bounded in time, and failing only with a classified StoreError. */
+  private async bounded<T>(query: Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(
+        query,
+        this.timeoutMs,
+        () => new StoreError(`PostgreSQL did not answer within ${this.timeoutMs} ms`, false),
+      );
+    } catch (err) {
+      throw classify(err);
+    }
   }
 
   async storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome> {
@@ -70,14 +75,9 @@ export class PgMessageStore implements MessageStore {
       body: m.body,
       created_at: m.sentAt,
     })));
-    let rows: Row[];
-    try {
-      rows = await this.bounded(
-        this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
-      );
-    } catch (err) {
-      throw classify(err);
-    }
+    const rows = await this.bounded(
+      this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
+    );
     // After a partial insert the function returns the batch's rows a second time: keep one each.
     const byKey = new Map(rows.map((r) => [`${r.sender_id}:${r.client_msg_id}`, r]));
     const rejected = messages.filter((m) => !byKey.has(`${m.sender}:${m.clientMsgId}`))

@@ -1,3 +1,4 @@
+import { AppError } from "../../../../shared/errors.ts";
 import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
 
 export interface StoreOutcome {
@@ -31,11 +32,17 @@ export interface MessageStore {
 
 /**
  * `permanent` failures (bad data, a violated constraint) will fail again on retry; the rest
- * (connection lost, timeout, deadlock) are worth retrying.
+ * (connection lost, timeout, deadlock) are worth retrying. A client that meets one (a subscribe, a
+ * history read) gets UNAVAILABLE for a transient failure, so it retries; never the database's own
+ * words, which stay in `detail` (and in `cause`, for the logs).
  */
-export class StoreError extends Error {
-  constructor(message: string, readonly permanent: boolean) {
-    super(message);
+export class StoreError extends AppError {
+  constructor(readonly detail: string, readonly permanent: boolean) {
+    super(
+      permanent ? "INTERNAL" : "UNAVAILABLE",
+      permanent ? "the message store refused the data" : "message store unavailable, retry",
+    );
     this.name = "StoreError";
+    this.cause = detail;
   }
 }

@@ -86,7 +86,7 @@ export class PersistService {
     const permanent = err instanceof StoreError && err.permanent;
     this.logger.warn("store failed, will retry", { size: batch.length, permanent, err });
     for (const q of batch) {
-      if (permanent) await this.giveUpOrRetry(q, (err as Error).message);
+      if (permanent) await this.giveUpOrRetry(q, (err as StoreError).detail);
       else q.nak(backoffMs(q.deliveryCount));
     }
   }
