@@ -41,10 +41,9 @@ function classify(err: unknown): StoreError {
 }
 
 /**
- * No query waits longer than this. postgres.js can leave a query unsettled when its connection
- * dies at the wrong moment (seen when PostgreSQL stops under load): unbounded, a subscription's
- * gap fill then waited forever and its subscriber got nothing more, and a stuck store would hold
- * its batch for good. A timed-out query fails as a transient StoreError; the caller retries.
+ * No query waits longer than this: a database that stalls (or a dead connection noticed late) must
+ * not hold a subscription's gap fill or the persist loop for good. A timed-out query fails as a
+ * transient StoreError; the caller retries.
  */
 const QUERY_TIMEOUT_MS = 15_000;
 
