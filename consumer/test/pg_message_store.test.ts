@@ -1,28 +1,21 @@
 import assert from "node:assert/strict";
-import { migrateUp } from "../../shared/db/migrate.ts";
 import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
-import { createTestDatabase, freePort } from "../../shared/testing/infra.ts";
+import { freePort, withMigratedDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { StoreError } from "../internal/domain/ports/message_store.ts";
 
 /** A migrated database with one user and public channels a and b. */
-async function withStore(
+function withStore(
   fn: (ctx: { sql: Sql; store: PgMessageStore; sender: string }) => Promise<void>,
 ): Promise<void> {
-  const db = await createTestDatabase();
-  const sql = connectPostgres(db.url, { max: 8 });
-  try {
-    await migrateUp(sql);
+  return withMigratedDatabase(async (sql) => {
     const [user] = await sql<{ id: string }[]>`
       insert into users (email, password_hash, display_name)
       values ('store@example.com', 'x', 'store') returning id`;
     await sql`insert into channels (id, kind) values ('a', 'public'), ('b', 'public')`;
     await fn({ sql, store: new PgMessageStore(sql), sender: user.id });
-  } finally {
-    await sql.end();
-    await db.drop();
-  }
+  });
 }
 
 let counter = 0;

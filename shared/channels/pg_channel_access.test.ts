@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { migrateUp } from "../db/migrate.ts";
-import { connectPostgres } from "../db/postgres.ts";
-import { createTestDatabase } from "../testing/infra.ts";
+import { withMigratedDatabase } from "../testing/infra.ts";
 import { PgChannelAccess } from "./pg_channel_access.ts";
 
 Deno.test("channel access: many first uses of a new channel at once all succeed", async () => {
-  const db = await createTestDatabase();
-  const sql = connectPostgres(db.url, { max: 20 });
-  try {
-    await migrateUp(sql);
+  await withMigratedDatabase(async (sql) => {
     const [user] = await sql<{ id: string }[]>`
       insert into users (email, password_hash, display_name)
       values ('race@example.com', 'x', 'race') returning id`;
@@ -23,8 +18,5 @@ Deno.test("channel access: many first uses of a new channel at once all succeed"
       const rows = await sql`select kind from channels where id = ${`r${round}`}`;
       assert.deepEqual(rows.map((r) => r.kind), ["public"]);
     }
-  } finally {
-    await sql.end();
-    await db.drop();
-  }
+  }, { max: 20 });
 });

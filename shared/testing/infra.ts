@@ -2,6 +2,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
 import { brokerNames } from "../broker/subjects.ts";
+import { migrateUp } from "../db/migrate.ts";
+import { connectPostgres, type Sql } from "../db/postgres.ts";
 import { freePort } from "../net.ts";
 
 /** Where the shared test servers live (CI starts them when absent). */
@@ -27,6 +29,22 @@ export async function createTestDatabase(
       await a.end();
     },
   };
+}
+
+/** Runs `fn` with a pool of `max` connections on a fresh, migrated database, dropped afterwards. */
+export async function withMigratedDatabase(
+  fn: (sql: Sql) => Promise<void>,
+  { max = 8 }: { max?: number } = {},
+): Promise<void> {
+  const db = await createTestDatabase();
+  const sql = connectPostgres(db.url, { max });
+  try {
+    await migrateUp(sql);
+    await fn(sql);
+  } finally {
+    await sql.end();
+    await db.drop();
+  }
 }
 
 /** Removes a test namespace's streams (and with them their consumers) from the shared NATS. */
