@@ -55,8 +55,8 @@ export class NatsBroker implements Broker {
     this.names = brokerNames(opts.namespace);
     this.js = jetstream(nc, { timeout: 5_000 });
     this.publisher = new JetStreamPublisher(nc);
-    void this.watchStatus();
-    void this.watchDeliveryStatus();
+    void this.watchStatus(nc, "nats", (connected) => this.connected = connected);
+    void this.watchStatus(deliveryNc, "nats delivery connection");
   }
 
   static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
@@ -81,23 +81,23 @@ export class NatsBroker implements Broker {
     return broker;
   }
 
-  private async watchStatus(): Promise<void> {
-    for await (const s of this.nc.status()) {
+  /**
+   * Logs a connection going and coming back; the main one also decides `healthy()`. Deliveries
+   * lost while the delivery connection is down are made good by the consumer's periodic resync.
+   */
+  private async watchStatus(
+    nc: NatsConnection,
+    label: string,
+    onChange: (connected: boolean) => void = () => {},
+  ): Promise<void> {
+    for await (const s of nc.status()) {
       if (s.type === "disconnect") {
-        this.connected = false;
-        this.opts.logger.warn("nats disconnected");
+        onChange(false);
+        this.opts.logger.warn(`${label} disconnected`);
       } else if (s.type === "reconnect") {
-        this.connected = true;
-        this.opts.logger.info("nats reconnected");
+        onChange(true);
+        this.opts.logger.info(`${label} reconnected`);
       }
-    }
-  }
-
-  /** Deliveries lost while this is down are made good by the consumer's periodic resync. */
-  private async watchDeliveryStatus(): Promise<void> {
-    for await (const s of this.deliveryNc.status()) {
-      if (s.type === "disconnect") this.opts.logger.warn("nats delivery connection lost");
-      else if (s.type === "reconnect") this.opts.logger.info("nats delivery connection back");
     }
   }
 
