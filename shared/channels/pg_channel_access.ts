@@ -1,3 +1,4 @@
+import { withDeadline } from "../async/deadline.ts";
 import type { Sql } from "../db/postgres.ts";
 import { type ChannelKind, DIRECT_CHANNEL_PREFIX } from "../domain/channel.ts";
 import { AppError } from "../errors.ts";
@@ -26,6 +27,8 @@ class TtlCache<V> {
     this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
   }
 }
+
+const QUERY_TIMEOUT_MS = 15_000;
 
 /**
  * An expired answer is still given at once while a fresh one is read in the background (one read
@@ -119,9 +122,10 @@ export class PgChannelAccess implements ChannelAccess {
     return kind;
   }
 
+  /** Bounded too: a subscribe or publish never waits on a stalled database for good. */
   private async query<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await withDeadline(fn(), QUERY_TIMEOUT_MS, () => new Error("timed out"));
     } catch {
       throw new AppError("UNAVAILABLE", "channel directory unavailable");
     }

@@ -1,4 +1,3 @@
-import { withDeadline } from "../../../../shared/async/deadline.ts";
 import type { StoredMessage } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
@@ -20,8 +19,6 @@ const REPLAY_PAGE = 500;
  * highest seq is remembered: PostgreSQL has them all, so the fill reads them from there instead.
  */
 const MAX_PENDING = 1_000;
-/** A subscribe whose authorization hangs (a database gone mid-query) is answered UNAVAILABLE. */
-const AUTHORIZE_TIMEOUT_MS = 15_000;
 
 /**
  * One subscriber's position in one channel. Live messages that arrive while a replay or gap fill
@@ -80,11 +77,7 @@ export class SubscriptionHub {
     channel: string,
     since?: number,
   ): Promise<void> {
-    await withDeadline(
-      this.access.authorize(subscriber.userId, channel),
-      AUTHORIZE_TIMEOUT_MS,
-      () => new AppError("UNAVAILABLE", "channel directory did not answer in time, retry"),
-    );
+    await this.access.authorize(subscriber.userId, channel);
     if (this.departed.has(subscriber)) return;
     if (
       !this.byChannel.get(channel)?.has(subscriber.id) &&
