@@ -101,6 +101,44 @@ Deno.test("message store: concurrent batches (as from several instances) keep se
   });
 });
 
+Deno.test("message store: a batch probes the indexes however much the table grew since its plan was cached", async () => {
+  await withStore(async ({ sql, sender }) => {
+    // PL/pgSQL caches a generic plan after five calls: make it on a near-empty table that
+    // autovacuum has just analyzed, on one connection (plans are per connection), then grow the
+    // table behind the plan's back.
+    const conn = await sql.reserve();
+    try {
+      const store = new PgMessageStore(conn);
+      await store.storeBatch([message(sender, "a")]);
+      await conn`vacuum analyze messages, channels`;
+      for (let i = 0; i < 6; i++) {
+        await store.storeBatch([message(sender, "a"), message(sender, "b")]);
+      }
+      await conn`
+        insert into messages (channel_id, seq, id, client_msg_id, sender_id, body, created_at)
+        select 'b', 1000 + g, gen_random_uuid(), 'bulk' || g, ${sender}, 'x', now()
+        from generate_series(1, 20000) g`;
+      // Inside one transaction pg_stat_xact_* only grows: compare before and after two stores.
+      const seqScans = async () =>
+        Number(
+          (await conn<{ n: string }[]>`
+          select seq_scan as n from pg_stat_xact_user_tables where relname = 'messages'`)[0].n,
+        );
+      await conn`begin`;
+      const before = await seqScans();
+      const fresh = [message(sender, "a"), message(sender, "b")];
+      assert.equal((await store.storeBatch(fresh)).stored.length, 2);
+      // Two of three already stored: the re-read of stored rows runs too.
+      assert.equal((await store.storeBatch([...fresh, message(sender, "a")])).stored.length, 3);
+      const scanned = await seqScans() - before;
+      await conn`commit`;
+      assert.equal(scanned, 0, "no batch read the whole messages table");
+    } finally {
+      conn.release();
+    }
+  });
+});
+
 Deno.test("message store: a query PostgreSQL does not answer in time fails as transient", async () => {
   await withStore(async ({ sql, sender }) => {
     const store = new PgMessageStore(sql, 300);
