@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { AckFrame, MessageFrame, SubscribedFrame } from "../shared/protocol/frames.ts";
+import { stopLeftoverServer } from "../shared/db/embedded.ts";
 import { freePort, registerAndLogin, spawnService } from "../shared/testing/infra.ts";
 import { WsClient } from "../shared/testing/ws_client.ts";
 import { publishAndReceive } from "./flow.ts";
@@ -50,6 +51,17 @@ Deno.test("single-node mode: embedded PostgreSQL and in-process broker, one proc
 
 Deno.test("single-node mode: acked messages survive SIGKILL, and a restart takes over", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "rtm-single-crash-" });
+  try {
+    await crashAndRestart(dataDir);
+  } finally {
+    // After a failure midway the killed node's PostgreSQL, which no process owns, would outlive us.
+    await stopLeftoverServer(`${dataDir}/pg`);
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+/** Publishes, SIGKILLs the node right after the last ack, restarts it on the same data. */
+async function crashAndRestart(dataDir: string): Promise<void> {
   const count = 300;
   const channel = "crash";
   const fast = { RATE_PER_SECOND: "10000", RATE_BURST: "10000" };
@@ -93,6 +105,5 @@ Deno.test("single-node mode: acked messages survive SIGKILL, and a restart takes
     await sub.close();
   } finally {
     assert.equal(await second.process.stop("SIGTERM"), 0, second.process.logs());
-    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
-});
+}

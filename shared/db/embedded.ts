@@ -65,7 +65,7 @@ async function ensureTraversable(path: string): Promise<void> {
  * A server left running by a previous process that was killed outright (SIGKILL, OOM) still holds
  * the data folder; stop it (fast shutdown) so this start can take over.
  */
-async function stopLeftoverServer(dataDir: string, logger?: Logger): Promise<void> {
+export async function stopLeftoverServer(dataDir: string, logger?: Logger): Promise<void> {
   let pid: number;
   try {
     pid = Number((await Deno.readTextFile(join(dataDir, "postmaster.pid"))).split("\n")[0]);
