@@ -25,14 +25,25 @@ export function serveHttp(
 }
 
 /**
- * Runs `stop` once on SIGINT or SIGTERM, then exits. A second signal exits at once, so an operator
- * is never stuck behind a hung drain.
+ * A repeat of the signal within this long is the same request: `deno task` forwards the terminal's
+ * Ctrl-C to the process the terminal has already signalled (they share its process group), so one
+ * keypress arrives twice a few milliseconds apart.
+ */
+const SAME_REQUEST_MS = 1_000;
+
+/**
+ * Runs `stop` once on SIGINT or SIGTERM, then exits. A signal that comes later exits at once, so an
+ * operator is never stuck behind a hung drain.
  */
 export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
+  let firstAt: number | undefined;
   const handle = (signal: Deno.Signal) => {
-    if (stopping) Deno.exit(1);
-    stopping = true;
+    if (firstAt !== undefined) {
+      if (performance.now() - firstAt < SAME_REQUEST_MS) return;
+      logger.warn("second signal: exiting without finishing the shutdown", { signal });
+      Deno.exit(1);
+    }
+    firstAt = performance.now();
     logger.info("shutting down", { signal });
     stop().then(
       () => Deno.exit(0),
