@@ -1,37 +1,26 @@
 import assert from "node:assert/strict";
 import { sleep } from "../async/sleep.ts";
 
-/** A process whose shutdown takes `stopMs`; prints "stopped" when it completes. */
+/** shared/testing/stoppable.ts, whose shutdown takes `stopMs`, started and ready for signals. */
 async function spawnStoppable(stopMs: number) {
-  const script = await Deno.makeTempFile({ suffix: ".ts" });
-  await Deno.writeTextFile(
-    script,
-    `import { onShutdownSignal } from "${new URL("./serve.ts", import.meta.url)}";
-import { createLogger } from "${new URL("../logging/logger.ts", import.meta.url)}";
-onShutdownSignal(createLogger({ service: "t" }), async () => {
-  await new Promise((r) => setTimeout(r, ${stopMs}));
-  console.log("stopped");
-});
-console.log("ready");
-setInterval(() => {}, 1_000);
-`,
-  );
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script],
+    args: ["run", new URL("../testing/stoppable.ts", import.meta.url).pathname, String(stopMs)],
     stdout: "piped",
     stderr: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  while (!out.includes("ready")) out += (await reader.read()).value ?? "";
+  while (!out.includes("ready")) {
+    const r = await reader.read();
+    if (r.done) throw new Error(`the process exited before it was ready: ${out}`);
+    out += r.value;
+  }
   return {
     child,
     /** Exit code and everything printed. */
     finished: async () => {
       for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
-      const { code } = await child.status;
-      await Deno.remove(script);
-      return { code, out };
+      return { code: (await child.status).code, out };
     },
   };
 }
