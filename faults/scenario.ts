@@ -45,12 +45,13 @@ export async function runScenario(
   const { profile, topology } = ctx;
   const tag = crypto.randomUUID().slice(0, 6);
   const channels = Array.from({ length: profile.channels }, (_, i) => `f-${name}-${tag}-${i}`);
-  // SDK clients, each on one consumer instance, spread over both; the producer is shared.
+  // SDK clients given both consumer instances, as a deployment without a load balancer would: each
+  // starts on a random one and moves to the other when its instance fails. The producer is shared.
   const connectClient = (i: number) =>
     LoadClient.connect({
       authUrl: topology.system.authUrl,
       producerUrl: topology.producerUrl,
-      consumerUrl: topology.consumerUrls[i % topology.consumerUrls.length],
+      consumerUrl: topology.consumerUrls,
     }, ctx.users[i % ctx.users.length]);
   const subscribers: LoadClient[] = [];
   const publishers: LoadClient[] = [];

@@ -12,10 +12,20 @@ import {
 } from "./subscriptions.ts";
 import { TokenKeeper, type TokenPair } from "./tokens.ts";
 
-/** Where the three services are: one host on the default ports, or each URL on its own. */
+/**
+ * Where the three services are: one host on the default ports, or each URL on its own. A service
+ * run as several instances with no load balancer in front may be given as a list: each socket
+ * starts at a random instance and moves to the next when its connection fails or drops.
+ */
 export type Endpoints =
   | { baseUrl: string }
-  | { authUrl: string; producerUrl: string; consumerUrl: string };
+  | { authUrl: string; producerUrl: string | string[]; consumerUrl: string | string[] };
+
+interface ServiceUrls {
+  auth: string;
+  producer: string[];
+  consumer: string[];
+}
 
 export interface Credentials {
   email: string;
@@ -70,26 +80,35 @@ export interface ChannelSummary {
 
 const DEFAULT_PORTS = { producer: 8080, consumer: 8081, auth: 8082 };
 
-function resolveEndpoints(e: Endpoints): { auth: string; producer: string; consumer: string } {
+function resolveEndpoints(e: Endpoints): ServiceUrls {
   if ("baseUrl" in e) {
     const base = new URL(e.baseUrl);
     const on = (port: number) => `${base.protocol}//${base.hostname}:${port}`;
     return {
       auth: on(DEFAULT_PORTS.auth),
-      producer: on(DEFAULT_PORTS.producer),
-      consumer: on(DEFAULT_PORTS.consumer),
+      producer: [on(DEFAULT_PORTS.producer)],
+      consumer: [on(DEFAULT_PORTS.consumer)],
     };
   }
   const trim = (u: string) => u.replace(/\/+$/, "");
-  return { auth: trim(e.authUrl), producer: trim(e.producerUrl), consumer: trim(e.consumerUrl) };
+  const list = (name: string, u: string | string[]) => {
+    const urls = [u].flat().map(trim);
+    if (urls.length === 0) throw new RtmError("INVALID", `${name} needs at least one URL`);
+    return urls;
+  };
+  return {
+    auth: trim(e.authUrl),
+    producer: list("producerUrl", e.producerUrl),
+    consumer: list("consumerUrl", e.consumerUrl),
+  };
 }
 
 /** Creates an account (it does not log in). */
-export function register(
+export async function register(
   endpoints: Endpoints,
   input: Credentials & { displayName?: string },
 ): Promise<User> {
-  return requestJson(`${resolveEndpoints(endpoints).auth}/v1/auth/register`, {
+  return await requestJson(`${resolveEndpoints(endpoints).auth}/v1/auth/register`, {
     method: "POST",
     body: input,
   });
@@ -131,7 +150,7 @@ export class RtmClient {
   private status: ConnectionStatus = "connecting";
 
   constructor(
-    private readonly urls: { auth: string; producer: string; consumer: string },
+    private readonly urls: ServiceUrls,
     tokens: TokenPair,
     private readonly options: ConnectOptions,
   ) {
@@ -146,6 +165,11 @@ export class RtmClient {
       maxFrameBytes: options.maxFrameBytes ?? 1024 * 1024,
     });
     this.subscriptions = new Subscriptions((f) => this.consumer?.send(f) ?? false, backoff);
+  }
+
+  /** The consumer instance the socket is on: HTTP calls go where the subscriptions live. */
+  private get consumerUrl(): string {
+    return this.urls.consumer[this.consumer?.instance ?? 0];
   }
 
   /** The logged-in user's id. */
@@ -163,7 +187,7 @@ export class RtmClient {
       backoff: this.options.backoff ?? DEFAULT_BACKOFF,
       heartbeatMs: this.options.heartbeatMs ?? 15_000,
     };
-    const ws = (u: string) => `${u.replace(/^http/, "ws")}/v1/ws`;
+    const ws = (urls: string[]) => urls.map((u) => `${u.replace(/^http/, "ws")}/v1/ws`);
     this.producer = new ServiceSocket(ws(this.urls.producer), this.tokens, {
       onOpen: () => this.publisher.resendAll(),
       onFrame: (f) => this.publisher.onFrame(f),
@@ -204,7 +228,7 @@ export class RtmClient {
   ): Promise<HistoryPage> {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(page)) if (v !== undefined) query.set(k, String(v));
-    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/messages?${query}`);
+    return this.call(`${this.consumerUrl}/v1/channels/${enc(channel)}/messages?${query}`);
   }
 
   /** The logged-in user's account. */
@@ -214,35 +238,35 @@ export class RtmClient {
 
   /** The channels the user belongs to, with unread counts. */
   async channels(): Promise<ChannelSummary[]> {
-    return (await this.call<{ channels: ChannelSummary[] }>(`${this.urls.consumer}/v1/channels`))
+    return (await this.call<{ channels: ChannelSummary[] }>(`${this.consumerUrl}/v1/channels`))
       .channels;
   }
 
   createChannel(id: string, kind: "public" | "private" = "public"): Promise<ChannelSummary> {
-    return this.call(`${this.urls.consumer}/v1/channels`, "POST", { id, kind });
+    return this.call(`${this.consumerUrl}/v1/channels`, "POST", { id, kind });
   }
 
   /** Adds a member (an owner adds anyone; anyone may join a public channel themselves). */
   addMember(channel: string, userId: string): Promise<void> {
-    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/members`, "POST", {
+    return this.call(`${this.consumerUrl}/v1/channels/${enc(channel)}/members`, "POST", {
       userId,
     });
   }
 
   /** The direct channel between the user and `userId` (the same one every time). */
   openDirect(userId: string): Promise<ChannelSummary> {
-    return this.call(`${this.urls.consumer}/v1/dm/${enc(userId)}`, "POST", {});
+    return this.call(`${this.consumerUrl}/v1/dm/${enc(userId)}`, "POST", {});
   }
 
   /** Marks everything up to `seq` as read (unread counts start after it). */
   markRead(channel: string, seq: number): Promise<void> {
-    return this.call(`${this.urls.consumer}/v1/channels/${enc(channel)}/read`, "POST", { seq });
+    return this.call(`${this.consumerUrl}/v1/channels/${enc(channel)}/read`, "POST", { seq });
   }
 
   /** The users online in `channel` now. */
   async presence(channel: string): Promise<string[]> {
     return (await this.call<{ online: string[] }>(
-      `${this.urls.consumer}/v1/channels/${enc(channel)}/presence`,
+      `${this.consumerUrl}/v1/channels/${enc(channel)}/presence`,
     )).online;
   }
 

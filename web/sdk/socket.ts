@@ -24,10 +24,13 @@ export interface SocketOptions {
 /**
  * One service's WebSocket that stays connected: it reconnects with backoff and jitter, renews the
  * token first when the server closed for expiry, and notices a silently dead connection by its
- * heartbeat. What to resend after a reconnect is the owner's business (onOpen).
+ * heartbeat. Given several URLs (instances of the service) it starts at a random one, so clients
+ * spread over them, and moves to the next whenever a connection fails or drops. What to resend
+ * after a reconnect is the owner's business (onOpen).
  */
 export class ServiceSocket {
   private ws?: WebSocket;
+  private index: number;
   private attempt = 0;
   private state: SocketState = "connecting";
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -36,12 +39,18 @@ export class ServiceSocket {
   private stopped = false;
 
   constructor(
-    private readonly url: string,
+    private readonly urls: readonly string[],
     private readonly tokens: TokenKeeper,
     private readonly hooks: SocketHooks,
     private readonly opts: SocketOptions,
   ) {
+    this.index = Math.floor(Math.random() * urls.length);
     void this.open();
+  }
+
+  /** Which of the URLs the socket is on (or tries next). */
+  get instance(): number {
+    return this.index;
   }
 
   get isOpen(): boolean {
@@ -77,7 +86,7 @@ export class ServiceSocket {
       return this.retryLater();
     }
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, [PROTOCOL, `bearer.${token}`]);
+    const ws = new WebSocket(this.urls[this.index], [PROTOCOL, `bearer.${token}`]);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -113,6 +122,8 @@ export class ServiceSocket {
       this.tokens.refresh().then(() => this.open(), () => this.retryLater());
       return;
     }
+    // This instance failed us (refused, dropped, went silent, shut down): try another.
+    this.index = (this.index + 1) % this.urls.length;
     this.retryLater();
   }
 

@@ -117,3 +117,40 @@ Deno.test("SDK against the distributed system", async (t) => {
     await system.stop();
   }
 });
+
+Deno.test("SDK given several consumer instances moves to a live one when its instance dies", async () => {
+  const system = await startDistributed({ consumers: 2 });
+  const alice = await newClient(system);
+  const bob = await newClient(system, { consumerUrl: system.consumerUrls });
+  const restarted: { stop(): Promise<number> }[] = [];
+  try {
+    const channel = channelName();
+    const got = collector();
+    await bob.subscribe(channel, got.onMessage);
+    let sent = 0;
+    const publishSome = async (n: number) => {
+      for (let i = 0; i < n; i++) await alice.publish(channel, `m${++sent}`);
+    };
+    await publishSome(10);
+    await got.until(10);
+    // Kill each instance in turn and keep it down while messages flow: bob's instance dies in
+    // one round at least (in both, if he was on the first), and only moving on gets him the rest.
+    for (const [i, port] of system.consumerUrls.map((u) => Number(new URL(u).port)).entries()) {
+      await system.consumers[i].stop("SIGKILL");
+      await publishSome(10);
+      await got.until(sent, 10_000);
+      restarted.push(await restart(system, "consumer", port));
+    }
+    await sleep(300);
+    assertExactlyOnceInOrder(got.messages.map((m) => m.seq), sent);
+    // HTTP calls follow the socket to the live instance.
+    const page = await bob.history(channel, { limit: 5 });
+    assert.deepEqual(page.messages.map((m) => m.seq), [26, 27, 28, 29, 30]);
+    assert.equal(bob.connectionStatus, "online");
+  } finally {
+    alice.close();
+    bob.close();
+    await Promise.all(restarted.map((p) => p.stop()));
+    await system.stop();
+  }
+});
