@@ -64,11 +64,6 @@ export class ServiceSocket {
     return true;
   }
 
-  /** Drops the current connection and reconnects (e.g. to resynchronise). */
-  reconnect(): void {
-    if (this.ws) this.lost(this.ws, 1000);
-  }
-
   close(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
