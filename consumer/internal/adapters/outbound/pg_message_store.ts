@@ -64,8 +64,8 @@ export class PgMessageStore implements MessageStore {
   }
 
   async storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome> {
-    // One round trip (migrations/00003): the lock, dedupe, numbering and insert run inside
-    // PostgreSQL. The batch travels as one JSON text, cheaper to send than six arrays.
+    // One round trip (migrations/00003, index-only since 00004): the lock, dedupe, numbering and
+    // insert run inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,
       channel_id: m.channel,
