@@ -33,7 +33,9 @@ const StandaloneSchema = z.object({
   STREAM_DUPLICATE_WINDOW_SECONDS: brokerEnv.STREAM_DUPLICATE_WINDOW_SECONDS,
   STREAM_MAX_BYTES: brokerEnv.STREAM_MAX_BYTES,
   MAX_BODY_BYTES: brokerEnv.MAX_BODY_BYTES,
-  PERSIST_ACK_WAIT_SECONDS: brokerEnv.PERSIST_ACK_WAIT_SECONDS,
+  STREAM_REPLICAS: brokerEnv.STREAM_REPLICAS,
+  PERSIST_PARTITIONS: brokerEnv.PERSIST_PARTITIONS,
+  PARTITION_LEASE_MS: brokerEnv.PARTITION_LEASE_MS,
   LOG_LEVEL: env.logLevel(),
 });
 
@@ -70,6 +72,7 @@ const broker: Broker = settings.NATS_URL
   : await InProcessBroker.durable(
     `${settings.DATA_DIR}/broker/journal.jsonl`,
     settings.STREAM_DUPLICATE_WINDOW_SECONDS * 1000,
+    settings.PERSIST_PARTITIONS,
   );
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 

@@ -10,7 +10,6 @@ const DEFAULT_PRODUCER_PORT = 8080;
 export const ConsumerSettingsSchema = z.object({
   CONSUMER_PORT: env.port(8081),
   PERSIST_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(256),
-  PERSIST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   CONSUMER_MAX_CONNECTIONS: env.positiveInt(50_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   MAX_SUBSCRIPTIONS_PER_SOCKET: env.positiveInt(100),
@@ -40,7 +39,7 @@ export interface WebEndpoints {
 
 export interface ConsumerConfig {
   port: number;
-  persist: { batchSize: number; maxAttempts: number };
+  persist: { batchSize: number };
   sockets: {
     maxConnections: number;
     maxConnectionsPerUser: number;
@@ -63,7 +62,7 @@ export function loadConsumerSettings(vars?: Record<string, string | undefined>):
 function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
   return {
     port: e.CONSUMER_PORT,
-    persist: { batchSize: e.PERSIST_BATCH_SIZE, maxAttempts: e.PERSIST_MAX_ATTEMPTS },
+    persist: { batchSize: e.PERSIST_BATCH_SIZE },
     sockets: {
       maxConnections: e.CONSUMER_MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,

@@ -26,7 +26,7 @@ const Revocation = z.object({ channel: z.string(), userId: z.string() });
 type Revocation = z.infer<typeof Revocation>;
 
 export interface ConsumerDeps {
-  broker: Pick<Broker, "persistQueue" | "delivery" | "signals" | "deadLetters">;
+  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
   directory: ChannelDirectory;
   access: ChannelAccess & AccessCache;
@@ -38,8 +38,8 @@ export interface ConsumerDeps {
 export interface RunningConsumer {
   port: number;
   /**
-   * Graceful drain: stop fetching, finish the batch in hand, tell peers this instance's users
-   * left, close sockets with 1001.
+   * Graceful drain: stop reading, finish each partition's batch in hand and hand the partitions
+   * over, tell peers this instance's users left, close sockets with 1001.
    */
   stop(): Promise<void>;
 }
@@ -66,7 +66,17 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     "Sockets cut off as slow consumers",
   );
   const deadLetters = metric.counter(registry, "rtm_dead_letters_total", "Dead-lettered messages");
-  const redeliveries = metric.counter(registry, "rtm_redeliveries_total", "Redelivered messages");
+  const partitions = metric.gauge(
+    registry,
+    "rtm_persist_partitions_owned",
+    "Log partitions this instance persists",
+  );
+  metric.observedTotal(
+    registry,
+    "rtm_delivery_received_total",
+    "Delivery messages this instance received from NATS (for channels its sockets follow)",
+    () => deps.broker.delivery.received,
+  );
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
 
   // The hub and presence report to each other: subscriptions make presence, presence changes
@@ -89,9 +99,9 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     },
     presence,
     config.sockets.maxSubscriptionsPerSocket,
+    deps.broker.delivery,
   );
   presence.start();
-  const unsubscribeDelivery = deps.broker.delivery.subscribe((m) => hub.onDelivered(m));
   // Revocations reach every instance (this one included) over the broker's signals.
   const unsubscribeRevocations = deps.broker.signals.subscribe(REVOKED_TOPIC, (data) => {
     const parsed = Revocation.safeParse(data);
@@ -109,7 +119,8 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   }, config.delivery.resyncMs);
 
   const persist = new PersistService(
-    deps.broker.persistQueue,
+    deps.broker.log,
+    deps.broker.ownership,
     deps.store,
     deps.broker.delivery,
     deps.broker.deadLetters,
@@ -119,9 +130,9 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
         batchSize.observe(size);
         batchLatency.observe(seconds);
       },
-      redelivered: (n) => redeliveries.inc(n),
       deadLettered: () => deadLetters.inc(),
       storeFailed: () => storeFailures.inc(),
+      partitionsOwned: (n) => partitions.set(n),
     },
     logger,
   );
@@ -198,7 +209,6 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       socketServer.stopAccepting();
       stopPersist.abort();
       await persisting;
-      unsubscribeDelivery();
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();

@@ -54,7 +54,6 @@ Deno.test("consumer delivery: 2 instances, 5 channels, several publishers", asyn
     env: {
       RATE_PER_SECOND: "100000",
       RATE_BURST: "100000",
-      PERSIST_ACK_WAIT_SECONDS: "2",
     },
   });
   const producerWs = wsUrl(system.producerUrl);

@@ -3,7 +3,7 @@ import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
 import { freePort, withMigratedDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
-import { StoreError } from "../internal/domain/ports/message_store.ts";
+import { FencedError, StoreError } from "../internal/domain/ports/message_store.ts";
 
 /** A migrated database with one user and public channels a and b. */
 function withStore(
@@ -33,8 +33,7 @@ function message(sender: string, channel: string, clientMsgId = `m${++counter}`)
 Deno.test("message store: a batch is numbered per channel in batch order", async () => {
   await withStore(async ({ store, sender }) => {
     const batch = [message(sender, "a"), message(sender, "b"), message(sender, "a")];
-    const { stored, rejected } = await store.storeBatch(batch);
-    assert.deepEqual(rejected, []);
+    const stored = await store.storeBatch(batch);
     const seqOf = (m: AcceptedMessage) => stored.find((s) => s.clientMsgId === m.clientMsgId)?.seq;
     assert.deepEqual(batch.map(seqOf), [1, 1, 2]);
     assert.equal(stored[0].body, batch[0].body);
@@ -52,8 +51,7 @@ Deno.test("message store: a redelivered message is returned as first stored, not
     // A retry of `first` with a new id (a client retry after the duplicate window), and a
     // duplicate inside the batch itself.
     const retry = { ...first, id: crypto.randomUUID(), body: "changed" };
-    const { stored, rejected } = await store.storeBatch([retry, later, later]);
-    assert.deepEqual(rejected, []);
+    const stored = await store.storeBatch([retry, later, later]);
     assert.deepEqual(stored.map((s) => [s.clientMsgId, s.seq, s.id, s.body]), [
       [first.clientMsgId, 1, first.id, first.body],
       [later.clientMsgId, 2, later.id, later.body],
@@ -63,14 +61,51 @@ Deno.test("message store: a redelivered message is returned as first stored, not
   });
 });
 
-Deno.test("message store: a message for a missing channel is rejected, the rest stored", async () => {
-  await withStore(async ({ store, sender }) => {
+Deno.test("message store: a batch naming a missing channel fails whole, as a permanent error", async () => {
+  await withStore(async ({ sql, store, sender }) => {
     const good = message(sender, "a");
     const orphan = message(sender, "gone");
-    const { stored, rejected } = await store.storeBatch([orphan, good]);
-    assert.deepEqual(stored.map((s) => s.clientMsgId), [good.clientMsgId]);
-    assert.deepEqual(rejected.map((r) => r.message), [orphan]);
-    assert.match(rejected[0].reason, /channel gone does not exist/);
+    await assert.rejects(store.storeBatch([good, orphan]), (err) => {
+      assert.ok(err instanceof StoreError && err.permanent);
+      assert.match(err.detail, /channel gone does not exist/);
+      return true;
+    });
+    const [{ count }] = await sql<{ count: number }[]>`select count(*)::int from messages`;
+    assert.equal(count, 0, "nothing of the batch stored: the caller isolates the bad message");
+  });
+});
+
+Deno.test("message store: one clientMsgId in two channels is two messages (idempotency per channel)", async () => {
+  await withStore(async ({ store, sender }) => {
+    const inA = message(sender, "a", "same");
+    const inB = message(sender, "b", "same");
+    await store.storeBatch([inA]);
+    const stored = await store.storeBatch([inB]);
+    assert.deepEqual(stored.map((m) => [m.channel, m.seq, m.id]), [["b", 1, inB.id]]);
+    assert.deepEqual((await store.range("b", 0, 10, 10)).map((m) => m.clientMsgId), ["same"]);
+    // The same id again in either channel is still a duplicate there.
+    const again = await store.storeBatch([{ ...inB, id: crypto.randomUUID() }]);
+    assert.deepEqual(again.map((m) => m.id), [inB.id]);
+  });
+});
+
+Deno.test("message store: a partition's offset moves with its batch, and only from where its reader stood", async () => {
+  await withStore(async ({ sql, store, sender }) => {
+    const fence = { log: "MESSAGES@t0", partition: 3, expected: 0, next: 7 };
+    await store.storeBatch([message(sender, "a")], fence);
+    assert.equal(await store.offset("MESSAGES@t0", 3), 7);
+    assert.equal(await store.offset("MESSAGES@t0", 4), 0);
+    // A second reader that started from 0 too (a lease it lost without noticing) is refused,
+    // and nothing of its batch is stored.
+    await assert.rejects(
+      store.storeBatch([message(sender, "a")], { ...fence, next: 9 }),
+      FencedError,
+    );
+    const [{ count }] = await sql<{ count: number }[]>`select count(*)::int from messages`;
+    assert.equal(count, 1);
+    await store.advanceOffset({ ...fence, expected: 7, next: 12 });
+    assert.equal(await store.offset("MESSAGES@t0", 3), 12);
+    await assert.rejects(store.advanceOffset({ ...fence, expected: 7, next: 13 }), FencedError);
   });
 });
 
@@ -87,7 +122,7 @@ Deno.test("message store: concurrent batches (as from several instances) keep se
     // then finds the first copy: no batch fails.
     const results = await Promise.all(batches.map((batch) => store.storeBatch(batch)));
     for (const [i, result] of results.entries()) {
-      assert.equal(result.stored.length, batches[i].length);
+      assert.equal(result.length, batches[i].length);
     }
     const rows = await sql<{ channel_id: string; seq: number; client_msg_id: string }[]>`
       select channel_id, seq, client_msg_id from messages order by channel_id, seq`;
@@ -127,9 +162,9 @@ Deno.test("message store: a batch probes the indexes however much the table grew
       await conn`begin`;
       const before = await seqScans();
       const fresh = [message(sender, "a"), message(sender, "b")];
-      assert.equal((await store.storeBatch(fresh)).stored.length, 2);
+      assert.equal((await store.storeBatch(fresh)).length, 2);
       // Two of three already stored: the re-read of stored rows runs too.
-      assert.equal((await store.storeBatch([...fresh, message(sender, "a")])).stored.length, 3);
+      assert.equal((await store.storeBatch([...fresh, message(sender, "a")])).length, 3);
       const scanned = await seqScans() - before;
       await conn`commit`;
       assert.equal(scanned, 0, "no batch read the whole messages table");

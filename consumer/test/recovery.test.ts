@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { z } from "zod";
 import { brokerConfigFrom, brokerEnv } from "../../shared/broker/config.ts";
+import { partitionOf } from "../../shared/broker/partitions.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { parseEnv } from "../../shared/config/env.ts";
 import { createLogger } from "../../shared/logging/logger.ts";
@@ -36,7 +37,6 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
       RATE_PER_SECOND: "100000",
       RATE_BURST: "100000",
       MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),
-      PERSIST_MAX_ATTEMPTS: "2",
     },
   });
   const consumer = system.consumerUrls[0];
@@ -119,6 +119,33 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
       },
     );
 
+    await t.step(
+      "one clientMsgId sent to two channels: both acked, each stored in the channel its ack names",
+      async () => {
+        const pub = await WsClient.connect(producerWs, token);
+        for (const [id, channel] of [[1, "same-a"], [2, "same-b"]] as const) {
+          const ack = await pub.request({
+            id,
+            type: "publish",
+            channel,
+            clientMsgId: "same",
+            body: `to ${channel}`,
+          });
+          assert.equal(ack.type, "ack", JSON.stringify(ack));
+          assert.equal((ack as { channel?: string }).channel, channel);
+        }
+        await pub.close();
+        for (const channel of ["same-a", "same-b"]) {
+          await stored(consumer, token, channel, 1);
+          const { body } = await api(consumer, token, "GET", `/v1/channels/${channel}/messages`);
+          assert.deepEqual(
+            body.messages.map((m: MessageFrame) => [m.clientMsgId, m.body]),
+            [["same", `to ${channel}`]],
+          );
+        }
+      },
+    );
+
     await t.step("a slow subscriber is cut off with 4008 while a fast one keeps up", async () => {
       const slowBefore = await metricValue(consumer, "rtm_slow_consumer_closes_total");
       const stalled = await StalledSocket.open(consumerWs, token);
@@ -138,7 +165,7 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
     });
 
     await t.step(
-      "a message that cannot be stored is dead-lettered durably; the rest flow",
+      "a message that cannot be stored is dead-lettered durably; its partition flows on",
       async () => {
         const vars = parseEnv(z.object(brokerEnv), system.env);
         const broker = await NatsBroker.connect({
@@ -147,18 +174,22 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
           logger: createLogger({ test: "dead letters" }),
         });
         try {
-          // Straight into the log, bypassing the producer: its channel does not exist.
+          // Straight into the log, bypassing the producer: its channel does not exist. It shares
+          // the partition of the channel published next, whose messages must not wait behind it.
           const sender = userId;
+          const { partitions } = broker.log;
+          const ghost = Array.from({ length: 1000 }, (_, i) => `ghost-${i}`)
+            .find((c) => partitionOf(c, partitions) === partitionOf("after-poison", partitions))!;
           await broker.log.append(
             {
               id: crypto.randomUUID(),
-              channel: "ghost",
+              channel: ghost,
               clientMsgId: "poison-1",
               sender,
               body: "nobody home",
               sentAt: new Date().toISOString(),
             },
-            `${sender}:poison-1`,
+            `${sender}:${ghost}:poison-1`,
             2_000,
           );
           const live = await Reader.open(consumerWs, token, ["after-poison"]);
@@ -183,8 +214,8 @@ Deno.test("consumer recovery, retention, slow subscribers and dead letters", asy
   }
 });
 
-Deno.test("consumer: a store slower than the ack wait is not redelivered while the instance lives", async () => {
-  const system = await startDistributed({ env: { PERSIST_ACK_WAIT_SECONDS: "1" } });
+Deno.test("consumer: a store blocked for longer than the partition lease keeps the lease, stores once, in order", async () => {
+  const system = await startDistributed({ env: { PARTITION_LEASE_MS: "1000" } });
   const consumer = system.consumerUrls[0];
   const sql = postgres(system.databaseUrl, { max: 1, onnotice: () => {} });
   try {
@@ -193,17 +224,18 @@ Deno.test("consumer: a store slower than the ack wait is not redelivered while t
     await publishMany(producerWs, token, 1, () => "slow");
     await stored(consumer, token, "slow", 1);
 
-    // Hold the channel's row lock for 3.5 ack waits: the batch waits on it in PostgreSQL.
+    // Hold the channel's row lock for 3.5 lease lengths: the batch waits on it in PostgreSQL
+    // while the lease is renewed beside it.
     await sql.begin(async (tx) => {
       await tx`select 1 from channels where id = 'slow' for update`;
       await publishMany(producerWs, token, 5, () => "slow");
       await new Promise((r) => setTimeout(r, 3_500));
     });
     await stored(consumer, token, "slow", 6);
-    assert.equal(await metricValue(consumer, "rtm_redeliveries_total"), 0);
-    const [{ n }] = await sql<{ n: number }[]>`
-      select count(*)::int as n from messages where channel_id = 'slow'`;
-    assert.equal(n, 6);
+    const rows = await sql<{ client_msg_id: string }[]>`
+      select client_msg_id from messages where channel_id = 'slow' order by seq`;
+    assert.equal(rows.length, 6);
+    assert.equal(await metricValue(consumer, "rtm_persist_partitions_owned"), 16);
   } finally {
     await sql.end();
     await system.stop();

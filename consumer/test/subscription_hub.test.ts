@@ -3,6 +3,8 @@ import type { StoredMessage } from "../../shared/domain/message.ts";
 import { type ServerFrame, SharedFrame } from "../../shared/protocol/frames.ts";
 import type { MessageStore } from "../internal/domain/ports/message_store.ts";
 import type { Subscriber } from "../internal/domain/ports/subscriber.ts";
+import { InProcessBroker } from "../../shared/broker/memory.ts";
+import type { DeliveryBus } from "../../shared/ports/broker.ts";
 import { SubscriptionHub } from "../internal/domain/services/subscription_hub.ts";
 
 /** The domain's view of storage, in memory: what PostgreSQL holds for one channel. */
@@ -26,6 +28,12 @@ class MemoryStore implements MessageStore {
     return added;
   }
   storeBatch(): never {
+    throw new Error("not used");
+  }
+  advanceOffset(): never {
+    throw new Error("not used");
+  }
+  offset(): never {
     throw new Error("not used");
   }
   range(_: string, after: number, upTo: number, limit: number) {
@@ -64,7 +72,11 @@ function subscriber() {
   return { sub, seqs, others, state };
 }
 
+/** The latest hub's delivery bus: `bus.publish(m)` is a live message from the persist side. */
+let bus: DeliveryBus;
+
 function hubWith(store: MemoryStore, presence: string[] = []) {
+  bus = new InProcessBroker().delivery;
   return new SubscriptionHub(
     store,
     { authorize: () => Promise.resolve() },
@@ -74,6 +86,7 @@ function hubWith(store: MemoryStore, presence: string[] = []) {
       leave: (channel, user) => presence.push(`leave ${channel} ${user}`),
     },
     10,
+    bus,
   );
 }
 
@@ -86,9 +99,9 @@ Deno.test("hub: a live gap is filled from the store before the next message", as
   const { sub, seqs } = subscriber();
   await hub.subscribe(sub, 1, "room");
   const [m1, , m3] = store.add(3);
-  hub.onDelivered(m1);
-  hub.onDelivered(m3); // 2 was lost on the bus
-  hub.onDelivered(m1); // and a redelivered duplicate
+  bus.publish(m1);
+  bus.publish(m3); // 2 was lost on the bus
+  bus.publish(m1); // and a redelivered duplicate
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seqs, [1, 2, 3]);
 });
@@ -99,9 +112,9 @@ Deno.test("hub: a gap fill the store fails ends that subscription, naming its ch
   const { sub, seqs, others } = subscriber();
   await hub.subscribe(sub, 1, "room");
   const [m1, , m3] = store.add(3);
-  hub.onDelivered(m1);
+  bus.publish(m1);
   store.range = () => Promise.reject(new Error("connection closed")); // PostgreSQL went away
-  hub.onDelivered(m3); // 2 was lost on the bus and must be read from the store
+  bus.publish(m3); // 2 was lost on the bus and must be read from the store
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seqs, [1]);
   const ended = others.at(-1);
@@ -120,7 +133,7 @@ Deno.test("hub: resync delivers a lost tail that no later message would reveal",
   const { sub, seqs } = subscriber();
   await hub.subscribe(sub, 1, "room");
   const [m1] = store.add(3);
-  hub.onDelivered(m1); // 2 and 3 never arrive live
+  bus.publish(m1); // 2 and 3 never arrive live
   await hub.resync();
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seqs, [1, 2, 3]);
@@ -135,7 +148,7 @@ Deno.test("hub: live messages during a slow replay are bounded, then read from t
   const subscribing = hub.subscribe(sub, 1, "room", 0);
   await new Promise((r) => setTimeout(r, 10));
   // 5,000 arrive live while the reader holds up the replay: far past what the hub keeps.
-  for (const m of store.add(5_000)) hub.onDelivered(m);
+  for (const m of store.add(5_000)) bus.publish(m);
   const held = hub["byChannel"].get("room")!.get(sub.id)!.pending.length;
   assert.ok(held <= 1_000, `${held} live messages held`);
   state.stalled = false;

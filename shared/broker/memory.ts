@@ -3,58 +3,81 @@ import { AppError } from "../errors.ts";
 import type {
   AppendResult,
   Broker,
+  ChannelFollow,
   DeadLetter,
+  LogBatch,
   MessageLog,
-  QueuedMessage,
+  PartitionedLog,
+  PartitionOwnership,
 } from "../ports/broker.ts";
 import { FileJournal } from "./journal.ts";
+import { partitionOf } from "./partitions.ts";
 
 const MAX_DEAD_LETTERS = 10_000;
 
 interface Entry {
   seq: number;
   message: AcceptedMessage;
-  deliveryCount: number;
 }
 
 /**
  * The single-node default's broker: the same contract as JetStream (append acked once stored,
- * dedupe window, at-least-once persist queue, fan-out delivery) inside one process, so a newcomer
- * needs no NATS. With a journal, "stored" means fsync'd to disk, and messages acked but not yet
- * in PostgreSQL when the process died are replayed at the next start.
+ * dedupe window, the log read back per partition in order, delivery to followed channels) inside
+ * one process, so a newcomer needs no NATS; its one instance owns every partition. An entry is
+ * kept until its partition's reader has handled it. With a journal, "stored" means fsync'd to
+ * disk, and messages acked but not yet in PostgreSQL when the process died are read again at the
+ * next start (under a new log id, so from offset 0: PostgreSQL's unique key drops the ones it has).
  */
 export class InProcessBroker implements Broker {
   private seq = 0;
   /** `stored` settles when the first append of that key is durable (duplicates wait for it). */
   private readonly dedupe = new Map<string, { seq: number; at: number; stored: Promise<void> }>();
-  /** Appended and not yet acked or terminated: the journal may be emptied only at zero. */
+  /** Being appended, or appended and not yet handled: the journal may be emptied only at zero. */
   private unsettled = 0;
-  private readonly ready: Entry[] = [];
-  private readonly inFlight = new Map<number, Entry>();
-  private wake: (() => void) | undefined;
-  private readonly deliveryListeners = new Set<(m: StoredMessage) => void>();
+  /** Per partition, appended entries its reader has not handled yet, in append order. */
+  private readonly queues: Entry[][];
+  private readonly wake = new Map<number, () => void>();
+  private readonly following = new Map<string, (m: StoredMessage) => void>();
   private readonly signalListeners = new Map<string, Set<(d: unknown) => void>>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   /** The newest dead letters; like JetStream's limits, the oldest go first past the bound. */
   private readonly letters: DeadLetter[] = [];
+  readonly log: MessageLog & PartitionedLog;
+  readonly ownership: PartitionOwnership = {
+    run: async (work, signal) => {
+      await Promise.all(this.queues.map((_, partition) => work(partition, signal)));
+    },
+  };
 
   constructor(
     private readonly duplicateWindowMs = 120_000,
     private readonly journal?: FileJournal,
-  ) {}
+    partitions = 16,
+  ) {
+    this.queues = Array.from({ length: partitions }, () => []);
+    this.log = {
+      partitions,
+      id: `in-process-${crypto.randomUUID()}`,
+      append: (message, dedupeKey) => this.append(message, dedupeKey),
+      read: (partition, after, handle, opts) => this.read(partition, after, handle, opts),
+    };
+  }
 
   /**
    * A broker whose acks survive a crash: appends are journaled under `journalPath` and whatever
    * a previous run left unpersisted is queued again.
    */
-  static async durable(journalPath: string, duplicateWindowMs: number): Promise<InProcessBroker> {
+  static async durable(
+    journalPath: string,
+    duplicateWindowMs: number,
+    partitions?: number,
+  ): Promise<InProcessBroker> {
     const { journal, records } = await FileJournal.open(journalPath);
-    const broker = new InProcessBroker(duplicateWindowMs, journal);
+    const broker = new InProcessBroker(duplicateWindowMs, journal, partitions);
     for (const r of records) {
       broker.seq = Math.max(broker.seq, r.seq);
       broker.dedupe.set(r.dedupeKey, { seq: r.seq, at: r.at, stored: Promise.resolve() });
-      broker.ready.push({ seq: r.seq, message: r.message, deliveryCount: 0 });
       broker.unsettled++;
+      broker.enqueue({ seq: r.seq, message: r.message });
     }
     return broker;
   }
@@ -63,35 +86,38 @@ export class InProcessBroker implements Broker {
     return true;
   }
 
-  log: MessageLog = {
-    append: async (message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> => {
-      const now = Date.now();
-      this.expireDedupe(now);
-      const seen = this.dedupe.get(dedupeKey);
-      if (seen) {
-        await seen.stored;
-        return { streamSeq: seen.seq, duplicate: true };
-      }
-      const seq = ++this.seq;
-      this.unsettled++;
-      const stored = this.journal?.append({ seq, at: now, dedupeKey, message }) ??
-        Promise.resolve();
-      this.dedupe.set(dedupeKey, { seq, at: now, stored });
-      try {
-        await stored;
-      } catch {
-        this.unsettled--;
-        this.dedupe.delete(dedupeKey);
-        throw new AppError(
-          "UNAVAILABLE",
-          "message log unavailable, retry with the same clientMsgId",
-        );
-      }
-      this.ready.push({ seq, message, deliveryCount: 0 });
-      this.wake?.();
-      return { streamSeq: seq, duplicate: false };
-    },
-  };
+  private async append(message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> {
+    const now = Date.now();
+    this.expireDedupe(now);
+    const seen = this.dedupe.get(dedupeKey);
+    if (seen) {
+      await seen.stored;
+      return { streamSeq: seen.seq, duplicate: true };
+    }
+    const seq = ++this.seq;
+    this.unsettled++;
+    const stored = this.journal?.append({ seq, at: now, dedupeKey, message }) ??
+      Promise.resolve();
+    this.dedupe.set(dedupeKey, { seq, at: now, stored });
+    try {
+      await stored;
+    } catch {
+      this.unsettled--;
+      this.dedupe.delete(dedupeKey);
+      throw new AppError(
+        "UNAVAILABLE",
+        "message log unavailable, retry with the same clientMsgId",
+      );
+    }
+    this.enqueue({ seq, message });
+    return { streamSeq: seq, duplicate: false };
+  }
+
+  private enqueue(entry: Entry): void {
+    const partition = partitionOf(entry.message.channel, this.queues.length);
+    this.queues[partition].push(entry);
+    this.wake.get(partition)?.();
+  }
 
   /** Map iteration order is insertion order, so the oldest entries come first. */
   private expireDedupe(now: number): void {
@@ -101,61 +127,54 @@ export class InProcessBroker implements Broker {
     }
   }
 
-  persistQueue = {
-    run: async (
-      handle: (batch: QueuedMessage[]) => Promise<void>,
-      { maxBatch, signal }: { maxBatch: number; signal: AbortSignal },
-    ) => {
-      const onAbort = () => this.wake?.();
-      signal.addEventListener("abort", onAbort, { once: true });
+  private async read(
+    partition: number,
+    after: number,
+    handle: (batch: LogBatch) => Promise<void>,
+    { maxBatch, signal }: { maxBatch: number; signal: AbortSignal },
+  ): Promise<void> {
+    const queue = this.queues[partition];
+    const onAbort = () => this.wake.get(partition)?.();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let cursor = after;
+    try {
       while (!signal.aborted) {
-        if (this.ready.length === 0) {
-          await new Promise<void>((resolve) => this.wake = resolve);
-          this.wake = undefined;
+        const start = queue.findIndex((e) => e.seq > cursor);
+        if (start < 0) {
+          await new Promise<void>((resolve) => this.wake.set(partition, resolve));
+          this.wake.delete(partition);
           continue;
         }
-        const batch = this.ready.splice(0, maxBatch).map((e) => this.lease(e));
-        await handle(batch);
+        const batch = queue.slice(start, start + maxBatch);
+        const lastSeq = batch[batch.length - 1].seq;
+        await handle({
+          entries: batch.map((e) => ({ streamSeq: e.seq, message: e.message })),
+          lastSeq,
+        });
+        cursor = lastSeq;
+        this.settle(queue.splice(0, start + batch.length).length);
       }
+    } finally {
       signal.removeEventListener("abort", onAbort);
-    },
-  };
+    }
+  }
 
-  private lease(entry: Entry): QueuedMessage {
-    entry.deliveryCount++;
-    this.inFlight.set(entry.seq, entry);
-    const release = () => this.inFlight.delete(entry.seq);
-    const settle = () => {
-      if (!release()) return;
-      // Every journaled message is in PostgreSQL (or dead-lettered): the journal can be emptied.
-      if (--this.unsettled === 0) this.journal?.truncateIf(() => this.unsettled === 0);
-    };
-    return {
-      message: entry.message,
-      deliveryCount: entry.deliveryCount,
-      ack: settle,
-      term: settle,
-      nak: (delayMs) => {
-        if (!release()) return;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          // Redeliveries go first, keeping the log's order as JetStream would.
-          this.ready.unshift(entry);
-          this.ready.sort((a, b) => a.seq - b.seq);
-          this.wake?.();
-        }, delayMs);
-        this.timers.add(timer);
-      },
-    };
+  /** `n` entries are in PostgreSQL (or dead-lettered): at zero left, the journal is emptied. */
+  private settle(n: number): void {
+    this.unsettled -= n;
+    if (n && this.unsettled === 0) this.journal?.truncateIf(() => this.unsettled === 0);
   }
 
   delivery = {
+    /** One process: every delivery is handed over in-process, none is received. */
+    received: 0,
     publish: (message: StoredMessage) => {
-      for (const listener of this.deliveryListeners) listener(message);
+      this.following.get(message.channel)?.(message);
     },
-    subscribe: (onMessage: (m: StoredMessage) => void) => {
-      this.deliveryListeners.add(onMessage);
-      return () => this.deliveryListeners.delete(onMessage);
+    follow: (channel: string, onMessage: (m: StoredMessage) => void): ChannelFollow => {
+      if (this.following.has(channel)) throw new Error(`already following ${channel}`);
+      this.following.set(channel, onMessage);
+      return { ready: Promise.resolve(), unfollow: () => this.following.delete(channel) };
     },
   };
 
@@ -181,9 +200,7 @@ export class InProcessBroker implements Broker {
   };
 
   close(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.wake?.();
+    for (const wake of this.wake.values()) wake();
     this.journal?.close();
     return Promise.resolve();
   }

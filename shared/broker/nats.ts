@@ -1,22 +1,23 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  DiscardPolicy,
-  jetstream,
-  type JetStreamClient,
-  jetstreamManager,
-  type JsMsg,
-  RetentionPolicy,
-  StorageType,
-  type StreamConfig,
-} from "@nats-io/jetstream";
+import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { AppendResult, Broker, DeadLetter, QueuedMessage } from "../ports/broker.ts";
+import type {
+  AppendResult,
+  Broker,
+  ChannelFollow,
+  DeadLetter,
+  MessageLog,
+  PartitionedLog,
+  PartitionOwnership,
+} from "../ports/broker.ts";
 import type { BrokerConfig } from "./config.ts";
+import { ensureStreams } from "./jetstream_streams.ts";
+import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
+import { KvPartitionLeases } from "./kv_partition_leases.ts";
+import { partitionOf } from "./partitions.ts";
 import { type BrokerNames, brokerNames } from "./subjects.ts";
 import { turnBatcher } from "./turn_batch.ts";
 
@@ -26,17 +27,14 @@ export interface NatsBrokerOptions extends BrokerConfig {
   logger: Logger;
 }
 
-const NANOS = 1_000_000_000;
-/** Dead letters are rare and kept for an operator: a month, within a small byte budget. */
-const DEAD_LETTER_MAX_AGE_SECONDS = 30 * 24 * 3600;
-const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * JetStream for the durable log and the persist work queue; core NATS for delivery fan-out, on a
- * second connection with echo off: this instance hands its own stored messages to its listeners
- * in-process (no NATS round trip, no parse) and NATS carries them to the other instances only.
+ * JetStream for the durable log, read back per partition; a KV bucket for partition leases; core
+ * NATS for delivery fan-out, on a second connection with echo off: this instance hands its own
+ * stored messages to its followers in-process (no NATS round trip, no parse) and NATS carries
+ * them to the other instances that follow the channel only (interest-based, per channel subject).
  */
 export class NatsBroker implements Broker {
   private connected = true;
@@ -45,23 +43,46 @@ export class NatsBroker implements Broker {
   private readonly publisher: JetStreamPublisher;
   /** Appends issued in one event-loop turn share one socket write. */
   private readonly soon = turnBatcher();
-  private readonly localDelivery = new Set<(message: StoredMessage) => void>();
+  /** One listener per channel this instance follows (its hub fans out to the sockets). */
+  private readonly following = new Map<string, (message: StoredMessage) => void>();
+  readonly log: MessageLog & PartitionedLog;
+  readonly ownership: PartitionOwnership;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly deliveryNc: NatsConnection,
     private readonly opts: NatsBrokerOptions,
+    names: BrokerNames,
+    streams: Awaited<ReturnType<typeof ensureStreams>>,
   ) {
-    this.names = brokerNames(opts.namespace);
+    this.names = names;
     this.js = jetstream(nc, { timeout: 5_000 });
     this.publisher = new JetStreamPublisher(nc);
+    this.log = {
+      partitions: opts.partitions,
+      id: streams.logId,
+      append: (message, dedupeKey, timeoutMs) => this.append(message, dedupeKey, timeoutMs),
+      read: (partition, after, handle, { maxBatch, signal }) =>
+        readPartition(this.js, names.stream, names.partitionSubject(partition), after, handle, {
+          maxBatch,
+          signal,
+          logger: opts.logger,
+        }),
+    };
+    this.ownership = new KvPartitionLeases(
+      streams.leases,
+      crypto.randomUUID(),
+      opts.partitions,
+      opts.leaseTtlMs,
+      opts.logger,
+    );
     void this.watchStatus(nc, "nats", (connected) => this.connected = connected);
     void this.watchStatus(deliveryNc, "nats delivery connection");
   }
 
   static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
     const options = {
-      servers: opts.url,
+      servers: opts.servers,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
@@ -76,9 +97,14 @@ export class NatsBroker implements Broker {
         await nc.close();
         throw err;
       });
-    const broker = new NatsBroker(nc, deliveryNc, opts);
-    await broker.ensureStream();
-    return broker;
+    try {
+      const names = brokerNames(opts.namespace);
+      const streams = await ensureStreams(nc, await jetstreamManager(nc), names, opts);
+      return new NatsBroker(nc, deliveryNc, opts, names, streams);
+    } catch (err) {
+      await Promise.all([nc.close(), deliveryNc.close()]);
+      throw err;
+    }
   }
 
   /**
@@ -101,150 +127,46 @@ export class NatsBroker implements Broker {
     }
   }
 
-  /** Creates or updates the streams with explicit limits, so every deployment runs the same. */
-  private async ensureStream(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const s = this.opts.stream;
-    const upsert = async (config: Partial<StreamConfig> & { name: string }) => {
-      try {
-        await jsm.streams.info(config.name);
-        await jsm.streams.update(config.name, config);
-      } catch (err) {
-        if (!(err instanceof Error && /stream not found/i.test(err.message))) throw err;
-        await jsm.streams.add(config);
-      }
-    };
-    await upsert({
-      name: this.names.stream,
-      subjects: [this.names.messageWildcard],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: s.maxAgeSeconds * NANOS,
-      duplicate_window: s.duplicateWindowSeconds * NANOS,
-      max_msg_size: s.maxMessageBytes,
-      max_bytes: s.maxBytes,
-    });
-    await upsert({
-      name: this.names.deadLetterStream,
-      subjects: [this.names.deadLetterWildcard],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: DEAD_LETTER_MAX_AGE_SECONDS * NANOS,
-      max_msg_size: s.maxMessageBytes * 2,
-      max_bytes: Math.min(s.maxBytes, DEAD_LETTER_MAX_BYTES),
-    });
-    await jsm.consumers.add(this.names.stream, {
-      durable_name: this.names.persistDurable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: this.opts.persistAckWaitSeconds * NANOS,
-      max_ack_pending: 20_000,
-    });
-  }
-
   healthy(): boolean {
     return this.connected && !this.nc.isClosed();
   }
 
-  log = {
-    append: async (message: AcceptedMessage, dedupeKey: string, timeoutMs: number) => {
-      // While disconnected the client would buffer the publish and send it on reconnect, long
-      // after the caller was told UNAVAILABLE; refusing at once keeps "unavailable" meaning "not
-      // sent". A publish buffered in the instant before a disconnect is noticed may still be
-      // stored later: a retry with the same key is then answered from the duplicate window.
-      const subject = this.names.messageSubject(message.channel);
-      if (!this.healthy()) throw unavailable();
-      try {
-        const ack = await this.soon(() =>
-          this.publisher.publish(
-            subject,
-            encoder.encode(JSON.stringify(message)),
-            dedupeKey,
-            timeoutMs,
-          )
-        );
-        return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
-      } catch (err) {
-        // Timeouts, no responders, a closed connection: all mean "not known to be stored".
-        this.opts.logger.warn("jetstream publish failed", { err });
-        throw unavailable();
-      }
-    },
-  };
-
-  persistQueue = {
-    run: async (
-      handle: (batch: QueuedMessage[]) => Promise<void>,
-      { maxBatch, signal }: { maxBatch: number; signal: AbortSignal },
-    ) => {
-      const consumer = await this.js.consumers.get(this.names.stream, this.names.persistDurable);
-      const messages = await consumer.consume({ max_messages: maxBatch * 2 });
-      const stop = () => messages.stop();
-      signal.addEventListener("abort", stop, { once: true });
-      const buffer: JsMsg[] = [];
-      let wake: (() => void) | undefined;
-      let ended = false;
-      void (async () => {
-        for await (const m of messages) {
-          buffer.push(m);
-          wake?.();
-        }
-        ended = true;
-        wake?.();
-      })();
-      // Messages in hand (fetched, or in the batch being stored) are kept from redelivery for as
-      // long as this instance lives, however slow the store: ack_wait then only bounds how long
-      // a dead instance's messages wait for another instance.
-      let handling: JsMsg[] = [];
-      const keepAlive = setInterval(() => {
-        for (const m of buffer) m.working();
-        for (const m of handling) m.working();
-      }, this.opts.persistAckWaitSeconds * 1000 / 3);
-      try {
-        // Whatever arrived while the previous batch was being stored forms the next batch.
-        while (!signal.aborted) {
-          if (buffer.length === 0) {
-            if (ended) break;
-            await new Promise<void>((resolve) => wake = resolve);
-            wake = undefined;
-            continue;
-          }
-          handling = buffer.splice(0, maxBatch);
-          const batch = handling.flatMap((m) => this.toQueued(m));
-          if (batch.length) await handle(batch);
-          handling = [];
-        }
-      } finally {
-        clearInterval(keepAlive);
-      }
-      // Hand back what was fetched but not handled, so another instance takes it at once.
-      for (const m of buffer.splice(0)) m.nak();
-      signal.removeEventListener("abort", stop);
-    },
-  };
-
-  private toQueued(m: JsMsg): QueuedMessage[] {
-    const parsed = AcceptedMessage.safeParse(safeJson(m.data));
-    if (!parsed.success) {
-      this.opts.logger.error("dropping malformed stream message", { streamSeq: m.seq });
-      m.term("malformed");
-      return [];
+  private async append(
+    message: AcceptedMessage,
+    dedupeKey: string,
+    timeoutMs: number,
+  ): Promise<AppendResult> {
+    // While disconnected the client would buffer the publish and send it on reconnect, long
+    // after the caller was told UNAVAILABLE; refusing at once keeps "unavailable" meaning "not
+    // sent". A publish buffered in the instant before a disconnect is noticed may still be
+    // stored later: a retry with the same key is then answered from the duplicate window.
+    const subject = this.names.messageSubject(
+      partitionOf(message.channel, this.opts.partitions),
+      message.channel,
+    );
+    if (!this.healthy()) throw unavailable();
+    try {
+      const ack = await this.soon(() =>
+        this.publisher.publish(
+          subject,
+          encoder.encode(JSON.stringify(message)),
+          dedupeKey,
+          timeoutMs,
+        )
+      );
+      return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
+    } catch (err) {
+      // Timeouts, no responders, a closed connection: all mean "not known to be stored".
+      this.opts.logger.warn("jetstream publish failed", { err });
+      throw unavailable();
     }
-    return [{
-      message: parsed.data,
-      deliveryCount: m.info.deliveryCount,
-      ack: () => m.ack(),
-      nak: (delayMs) => m.nak(delayMs),
-      term: (reason) => m.term(reason),
-    }];
   }
 
   delivery = {
+    received: 0,
     publish: (message: StoredMessage) => {
       try {
-        for (const listener of this.localDelivery) listener(message);
+        this.following.get(message.channel)?.(message);
       } finally {
         // Other instances get it even if a local listener threw (the caller logs the error).
         this.deliveryNc.publish(
@@ -253,18 +175,24 @@ export class NatsBroker implements Broker {
         );
       }
     },
-    subscribe: (onMessage: (message: StoredMessage) => void) => {
-      this.localDelivery.add(onMessage);
-      const sub = this.deliveryNc.subscribe(this.names.deliveryWildcard, {
+    follow: (channel: string, onMessage: (message: StoredMessage) => void): ChannelFollow => {
+      if (this.following.has(channel)) throw new Error(`already following ${channel}`);
+      this.following.set(channel, onMessage);
+      const sub = this.deliveryNc.subscribe(this.names.deliverySubject(channel), {
         callback: (err, msg) => {
           if (err) return;
+          this.delivery.received++;
           const parsed = StoredMessage.safeParse(safeJson(msg.data));
           if (parsed.success) onMessage(parsed.data);
         },
       });
-      return () => {
-        this.localDelivery.delete(onMessage);
-        sub.unsubscribe();
+      return {
+        // The server has the subscription once it answers a ping sent after it.
+        ready: this.deliveryNc.flush(),
+        unfollow: () => {
+          this.following.delete(channel);
+          sub.unsubscribe();
+        },
       };
     },
   };

@@ -6,12 +6,15 @@ import { CHANNEL_ID_PATTERN } from "../domain/channel.ts";
  */
 export interface BrokerNames {
   stream: string;
-  messageSubject(channel: string): string;
+  /** `message.<partition>.<channel>`: a partition's reader filters on its partition token. */
+  messageSubject(partition: number, channel: string): string;
+  partitionSubject(partition: number): string;
   messageWildcard: string;
   deliverySubject(channel: string): string;
   deliveryWildcard: string;
   signalSubject(topic: string): string;
-  persistDurable: string;
+  /** The KV bucket of partition leases and consumer-instance heartbeats. */
+  leaseBucket: string;
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
@@ -27,12 +30,13 @@ export function brokerNames(namespace?: string): BrokerNames {
   const p = namespace ? `${namespace}.` : "";
   return {
     stream: namespace ? `MESSAGES_${namespace}` : "MESSAGES",
-    messageSubject: (channel) => `${p}message.${channelToken(channel)}`,
+    messageSubject: (partition, channel) => `${p}message.${partition}.${channelToken(channel)}`,
+    partitionSubject: (partition) => `${p}message.${partition}.*`,
     messageWildcard: `${p}message.>`,
     deliverySubject: (channel) => `${p}delivery.${channelToken(channel)}`,
     deliveryWildcard: `${p}delivery.>`,
     signalSubject: (topic) => `${p}signal.${topic}`,
-    persistDurable: "persist",
+    leaseBucket: namespace ? `rtm_persist_${namespace}` : "rtm_persist",
     deadLetterStream: namespace ? `DEADLETTERS_${namespace}` : "DEADLETTERS",
     deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
     deadLetterWildcard: `${p}deadletter.>`,

@@ -19,7 +19,7 @@ Deno.test("migrations: up, down, up again on a fresh database, goose_db_version 
     ]);
     const tables = await sql<{ t: string }[]>`
       select table_name as t from information_schema.tables where table_schema = 'public'`;
-    for (const t of ["users", "refresh_tokens", "channels", "channel_members", "messages"]) {
+    for (const t of ["users", "channels", "channel_members", "messages", "persist_offsets"]) {
       assert.ok(tables.some((r) => r.t === t), `table ${t} exists`);
     }
     const pk = await sql<{ def: string }[]>`
@@ -27,7 +27,7 @@ Deno.test("migrations: up, down, up again on a fresh database, goose_db_version 
       where conrelid = 'messages'::regclass and contype in ('p', 'u') order by contype`;
     assert.deepEqual(pk.map((r) => r.def).sort(), [
       "PRIMARY KEY (channel_id, seq)",
-      "UNIQUE (sender_id, client_msg_id)",
+      "UNIQUE (sender_id, channel_id, client_msg_id)",
     ]);
 
     // Down all the way: goose deletes the version rows.

@@ -23,7 +23,11 @@ export type AcceptedMessage = z.infer<typeof AcceptedMessage>;
 export const StoredMessage = AcceptedMessage.extend({ seq: z.number().int().positive() });
 export type StoredMessage = z.infer<typeof StoredMessage>;
 
-/** The log's idempotency key: per sender, so two users' equal clientMsgIds never collide. */
-export function dedupeKey(m: Pick<AcceptedMessage, "sender" | "clientMsgId">): string {
-  return `${m.sender}:${m.clientMsgId}`;
+/**
+ * The log's idempotency key, per (sender, channel, clientMsgId) as PostgreSQL's unique key: two
+ * users' equal clientMsgIds never collide, and one id reused for another channel is a new message
+ * there (keyed per sender alone, it was acknowledged for that channel and never stored in it).
+ */
+export function dedupeKey(m: Pick<AcceptedMessage, "sender" | "channel" | "clientMsgId">): string {
+  return `${m.sender}:${m.channel}:${m.clientMsgId}`;
 }

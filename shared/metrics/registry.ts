@@ -42,6 +42,17 @@ export const metric = {
         this.set(await read());
       },
     }),
+  /** A counter read at scrape time from a running total the service keeps anyway. */
+  observedTotal: (registry: client.Registry, name: string, help: string, read: () => number) =>
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    }),
   /** Latency histogram in seconds, buckets from 0.5 ms to 10 s. */
   latency: <L extends string>(
     registry: client.Registry,

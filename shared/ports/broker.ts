@@ -5,9 +5,11 @@ import type { AcceptedMessage, StoredMessage } from "../domain/message.ts";
  * mode) and an in-process broker (single-node default). Both keep the same contract:
  * - `append` resolves only once the message is stored, and a repeated dedupe key within the
  *   duplicate window returns the first append's sequence with `duplicate: true`;
- * - the persist queue is at-least-once and shared by every consumer instance;
- * - the delivery bus fans each stored message out to every instance, at-most-once (subscribers
- *   fill gaps from PostgreSQL by seq).
+ * - the log is read back per partition, in the order it stored the messages, from any offset the
+ *   reader names (so the offset can live with the data, in PostgreSQL);
+ * - each partition is owned by one consumer instance at a time (leases);
+ * - the delivery bus carries each stored message to the instances that follow its channel,
+ *   at-most-once (subscribers fill gaps from PostgreSQL by seq).
  */
 export interface AppendResult {
   streamSeq: number;
@@ -19,32 +21,71 @@ export interface MessageLog {
   append(message: AcceptedMessage, dedupeKey: string, timeoutMs: number): Promise<AppendResult>;
 }
 
-export interface QueuedMessage {
-  readonly message: AcceptedMessage;
-  /** 1 on first delivery, counts up on each redelivery. */
-  readonly deliveryCount: number;
-  ack(): void;
-  /** Asks for redelivery after `delayMs`. */
-  nak(delayMs: number): void;
-  /** Gives up on the message for good (after dead-lettering it). */
-  term(reason: string): void;
+/** A message of the log with the position JetStream (or the in-process log) stored it at. */
+export interface LogEntry {
+  streamSeq: number;
+  message: AcceptedMessage;
 }
 
-export interface PersistQueue {
+/**
+ * What a partition's reader gets at a time: the entries in log order, and the stream seq read up
+ * to (past `entries`' last when something unreadable was skipped), to record as the new offset.
+ */
+export interface LogBatch {
+  entries: LogEntry[];
+  lastSeq: number;
+}
+
+/** The message log read back one partition at a time. */
+export interface PartitionedLog {
+  /** How many partitions the channels are spread over (stable hash of the channel id). */
+  readonly partitions: number;
+  /** Names this log for offsets: a recreated stream restarts its seqs, so it gets a new id. */
+  readonly id: string;
   /**
-   * Feeds batches to `handle` until `signal` aborts; one batch at a time, so a slow store applies
-   * back-pressure. Messages that arrive while a batch is handled form the next batch.
+   * Feeds `handle` the partition's entries after stream seq `after`, in log order, one batch at a
+   * time (the next is read meanwhile: a slow store back-pressures). Resolves when `signal` aborts;
+   * rejects when `handle` rejects or the log cannot be read (the reader starts again from its
+   * stored offset). Entries of a batch whose `handle` did not resolve are read again.
    */
-  run(
-    handle: (batch: QueuedMessage[]) => Promise<void>,
+  read(
+    partition: number,
+    after: number,
+    handle: (batch: LogBatch) => Promise<void>,
     opts: { maxBatch: number; signal: AbortSignal },
   ): Promise<void>;
 }
 
+/**
+ * Which consumer instance persists which partition. `run` holds this instance's share of the
+ * partitions until `signal` aborts, calling `work(partition, lost)` for each one it acquires:
+ * `lost` aborts when the lease is lost or handed to another instance, and the lease is released
+ * once `work` settles. Leases expire, so for a moment after an unnoticed loss two instances may
+ * both read a partition: the store's offset fence refuses the stale one.
+ */
+export interface PartitionOwnership {
+  run(
+    work: (partition: number, lost: AbortSignal) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+/** Interest in one channel's deliveries, held while this instance has a subscriber there. */
+export interface ChannelFollow {
+  /** Settles once deliveries published from now on are certain to arrive. */
+  ready: Promise<void>;
+  unfollow(): void;
+}
+
 export interface DeliveryBus {
+  /** Deliveries received from other instances so far (this instance's own are handed over). */
+  readonly received: number;
   publish(message: StoredMessage): void;
-  /** Receives every stored message of every channel; returns the unsubscribe function. */
-  subscribe(onMessage: (message: StoredMessage) => void): () => void;
+  /**
+   * Receives the stored messages of `channel` (from every instance) until `unfollow`. One follow
+   * per channel and instance: the caller fans out to its own subscribers.
+   */
+  follow(channel: string, onMessage: (message: StoredMessage) => void): ChannelFollow;
 }
 
 /** A side channel between instances (presence heartbeats): at-most-once, fan-out. */
@@ -74,8 +115,8 @@ export interface BrokerHealth {
 }
 
 export interface Broker extends BrokerHealth {
-  log: MessageLog;
-  persistQueue: PersistQueue;
+  log: MessageLog & PartitionedLog;
+  ownership: PartitionOwnership;
   delivery: DeliveryBus;
   signals: Signals;
   deadLetters: DeadLetterQueue;

@@ -2,9 +2,10 @@ import { withDeadline } from "../../../../shared/async/deadline.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
 import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
 import {
+  FencedError,
   type MessageStore,
+  type PartitionFence,
   StoreError,
-  type StoreOutcome,
 } from "../../domain/ports/message_store.ts";
 
 interface Row {
@@ -29,6 +30,9 @@ function toStored(r: Row): StoredMessage {
   };
 }
 
+/** Raised by advance_persist_offset (migrations/00005) when a partition's offset moved. */
+const FENCED_SQLSTATE = "RT409";
+
 /**
  * SQLSTATE classes that will fail the same way on every retry: data exceptions (22) and integrity
  * violations (23). Everything else (connection loss, 40P01 deadlock, 57P01 shutdown) is transient.
@@ -37,6 +41,7 @@ function classify(err: unknown): StoreError {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: string }).code ?? "";
   const message = err instanceof Error ? err.message : String(err);
+  if (code === FENCED_SQLSTATE) return new FencedError(message);
   return new StoreError(message, /^2[23]/.test(code));
 }
 
@@ -63,9 +68,12 @@ export class PgMessageStore implements MessageStore {
     }
   }
 
-  async storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome> {
-    // One round trip (migrations/00003, index-only since 00004): the lock, dedupe, numbering and
-    // insert run inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
+  async storeBatch(
+    messages: AcceptedMessage[],
+    fence?: PartitionFence,
+  ): Promise<StoredMessage[]> {
+    // One round trip (migrations/00005): the fence, lock, dedupe, numbering and insert run inside
+    // PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,
       channel_id: m.channel,
@@ -75,14 +83,27 @@ export class PgMessageStore implements MessageStore {
       created_at: m.sentAt,
     })));
     const rows = await this.bounded(
-      this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
+      fence
+        ? this.sql<Row[]>`select * from persist_partition_batch(${batch}::text::json,
+            ${fence.log}, ${fence.partition}, ${fence.expected}, ${fence.next})`
+        : this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
     );
     // After a partial insert the function returns the batch's rows a second time: keep one each.
-    const byKey = new Map(rows.map((r) => [`${r.sender_id}:${r.client_msg_id}`, r]));
-    const rejected = messages.filter((m) => !byKey.has(`${m.sender}:${m.clientMsgId}`))
-      .map((message) => ({ message, reason: `channel ${message.channel} does not exist` }));
-    const stored = [...byKey.values()].map(toStored).sort((a, b) => a.seq - b.seq);
-    return { stored, rejected };
+    const byKey = new Map(
+      rows.map((r) => [`${r.sender_id}:${r.channel_id}:${r.client_msg_id}`, r]),
+    );
+    return [...byKey.values()].map(toStored).sort((a, b) => a.seq - b.seq);
+  }
+
+  async advanceOffset(fence: PartitionFence): Promise<void> {
+    await this.bounded(this.sql`select advance_persist_offset(
+      ${fence.log}, ${fence.partition}, ${fence.expected}, ${fence.next})`);
+  }
+
+  async offset(log: string, partition: number): Promise<number> {
+    const [row] = await this.bounded(this.sql<{ stream_seq: number }[]>`
+      select stream_seq from persist_offsets where log_id = ${log} and partition = ${partition}`);
+    return row?.stream_seq ?? 0;
   }
 
   async range(

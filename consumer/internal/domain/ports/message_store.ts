@@ -1,20 +1,31 @@
 import { AppError } from "../../../../shared/errors.ts";
 import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
 
-export interface StoreOutcome {
-  /** Every message of the batch that is now stored: newly sequenced or stored by an earlier try. */
-  stored: StoredMessage[];
-  /** Messages that can never be stored as they are (e.g. their channel no longer exists). */
-  rejected: { message: AcceptedMessage; reason: string }[];
+/**
+ * Where a partition's reader stands in the log: its batch moves the partition's committed stream
+ * seq from `expected` to `next` in the same transaction as the rows, or fails with FencedError.
+ */
+export interface PartitionFence {
+  log: string;
+  partition: number;
+  expected: number;
+  next: number;
 }
 
 /** Durable message storage with gap-free per-channel sequencing. */
 export interface MessageStore {
   /**
-   * Stores a batch in one transaction, assigning each new message the next seq of its channel.
-   * Idempotent per (sender, clientMsgId). Rejects with a StoreError on failure.
+   * Stores a batch in one transaction, assigning each new message the next seq of its channel,
+   * and resolves with every message of the batch now stored (newly, or by an earlier try), in seq
+   * order per channel. Idempotent per (sender, channel, clientMsgId). With a fence, the partition's
+   * offset moves in the same transaction. Rejects with a StoreError: permanent when some message
+   * can never be stored (e.g. its channel does not exist), FencedError when the offset moved.
    */
-  storeBatch(messages: AcceptedMessage[]): Promise<StoreOutcome>;
+  storeBatch(messages: AcceptedMessage[], fence?: PartitionFence): Promise<StoredMessage[]>;
+  /** Moves a partition's offset past messages that were dead-lettered instead of stored. */
+  advanceOffset(fence: PartitionFence): Promise<void>;
+  /** The last stream seq of `partition` in `log` that is stored (0 when none). */
+  offset(log: string, partition: number): Promise<number>;
   /** Messages of `channel` with `afterSeq` < seq ≤ `upToSeq`, oldest first, at most `limit`. */
   range(
     channel: string,
@@ -44,5 +55,13 @@ export class StoreError extends AppError {
     );
     this.name = "StoreError";
     this.cause = detail;
+  }
+}
+
+/** Another reader moved the partition's offset: this one no longer owns the partition. */
+export class FencedError extends StoreError {
+  constructor(detail: string) {
+    super(detail, false);
+    this.name = "FencedError";
   }
 }

@@ -1,120 +1,175 @@
+import { sleep } from "../../../../shared/async/sleep.ts";
+import type { AcceptedMessage } from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type {
   DeadLetterQueue,
   DeliveryBus,
-  PersistQueue,
-  QueuedMessage,
+  LogBatch,
+  LogEntry,
+  PartitionedLog,
+  PartitionOwnership,
 } from "../../../../shared/ports/broker.ts";
-import { type MessageStore, StoreError } from "../ports/message_store.ts";
+import {
+  FencedError,
+  type MessageStore,
+  type PartitionFence,
+  StoreError,
+} from "../ports/message_store.ts";
 import type { PersistObserver } from "../ports/persist_observer.ts";
 
 const MAX_BACKOFF_MS = 30_000;
 
-/** Exponential backoff by delivery count: 250 ms, 500 ms, 1 s … capped at 30 s. */
-export function backoffMs(deliveryCount: number): number {
-  return Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.max(0, deliveryCount - 1));
+/** Exponential backoff by attempt: 250 ms, 500 ms, 1 s … capped at 30 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** The partition was lost while a batch waited for a retry: nothing of it was stored. */
+class Stopped extends Error {}
+
 /**
- * Drains the persist queue into the message store: one transaction per batch, then one delivery
- * per stored message, then the JetStream ack. Delivering before acking means an instance that dies
- * between COMMIT and delivery has its batch redelivered (after the ack wait) and delivered then;
- * the delivery publish and the ack travel on one connection in that order. A failing batch is
- * retried message by message so one poison message cannot block the rest; after `maxAttempts` it
- * goes to the durable dead-letter queue.
+ * Persists the partitions this instance owns, each in log order: a batch is stored in one
+ * transaction that also moves the partition's offset (so a message is stored once, and its
+ * channel's seq order is the log's order, whatever instance stored it), then delivered. A failing
+ * batch is retried in place, never skipped, so order holds across database outages; one that can
+ * never be stored is stored message by message, and the message that fails goes to the durable
+ * dead-letter queue before the offset moves past it. A crash between COMMIT and delivery loses
+ * only the live delivery: subscribers fill the gap from PostgreSQL.
  */
 export class PersistService {
+  private owned = 0;
+
   constructor(
-    private readonly queue: PersistQueue,
+    private readonly log: PartitionedLog,
+    private readonly ownership: PartitionOwnership,
     private readonly store: MessageStore,
     private readonly delivery: DeliveryBus,
     private readonly deadLetters: DeadLetterQueue,
-    private readonly opts: { batchSize: number; maxAttempts: number },
+    private readonly opts: { batchSize: number },
     private readonly observer: PersistObserver,
     private readonly logger: Logger,
   ) {}
 
-  /** Runs until `signal` aborts; the batch in hand is finished first. */
+  /** Runs until `signal` aborts; each partition finishes the batch in hand first. */
   run(signal: AbortSignal): Promise<void> {
-    return this.queue.run((batch) => this.handle(batch), {
-      maxBatch: this.opts.batchSize,
-      signal,
-    });
+    return this.ownership.run((partition, lost) => this.persistPartition(partition, lost), signal);
   }
 
-  async handle(batch: QueuedMessage[]): Promise<void> {
-    const redelivered = batch.filter((q) => q.deliveryCount > 1).length;
-    if (redelivered) this.observer.redelivered(redelivered);
+  private async persistPartition(partition: number, lost: AbortSignal): Promise<void> {
+    this.observer.partitionsOwned(++this.owned);
     try {
-      await this.storeAndSettle(batch);
-    } catch (err) {
-      if (batch.length === 1 || !(err instanceof StoreError && err.permanent)) {
-        await this.retryLater(batch, err);
-        return;
+      for (let attempt = 1; !lost.aborted; attempt++) {
+        try {
+          let offset = await this.retrying(() => this.store.offset(this.log.id, partition), lost);
+          await this.log.read(partition, offset, async (batch) => {
+            offset = await this.persistBatch(partition, offset, batch, lost);
+            attempt = 1;
+          }, { maxBatch: this.opts.batchSize, signal: lost });
+        } catch (err) {
+          if (err instanceof FencedError) {
+            // Another instance stored past our offset: the partition is its now.
+            this.logger.warn("partition fenced off", { partition, err });
+            return;
+          }
+          if (lost.aborted) return;
+          this.logger.warn("partition read failed, reading again", { partition, err });
+          await sleep(backoffMs(attempt), lost);
+        }
       }
-      // Some message in the batch is bad: isolate it by storing one at a time.
-      for (const q of batch) {
-        await this.storeAndSettle([q]).catch((e) => this.retryLater([q], e));
-      }
+    } finally {
+      this.observer.partitionsOwned(--this.owned);
     }
   }
 
-  private async storeAndSettle(batch: QueuedMessage[]): Promise<void> {
-    const started = performance.now();
-    const outcome = await this.store.storeBatch(batch.map((q) => q.message));
-    this.observer.batchStored(outcome.stored.length, (performance.now() - started) / 1000);
-    // Redelivered duplicates are published again: subscribers drop seqs they already have, and a
-    // delivery lost in a crash between COMMIT and publish is made good here.
+  /** Stores one batch and returns the partition's new offset. */
+  private async persistBatch(
+    partition: number,
+    offset: number,
+    { entries, lastSeq }: LogBatch,
+    lost: AbortSignal,
+  ): Promise<number> {
+    const fence = { log: this.log.id, partition, expected: offset, next: lastSeq };
     try {
-      for (const m of outcome.stored) this.delivery.publish(m);
+      await this.storeAndDeliver(entries.map((e) => e.message), fence, lost);
+      return lastSeq;
+    } catch (err) {
+      if (!(err instanceof StoreError && err.permanent)) throw err;
+    }
+    // Some message of the batch can never be stored: find it by storing one at a time.
+    let at = offset;
+    for (const entry of entries) {
+      await this.storeOneOrDeadLetter(partition, at, entry, lost);
+      at = entry.streamSeq;
+    }
+    if (at < lastSeq) {
+      await this.retrying(
+        () => this.store.advanceOffset({ ...fence, expected: at }),
+        lost,
+      );
+    }
+    return lastSeq;
+  }
+
+  private async storeOneOrDeadLetter(
+    partition: number,
+    offset: number,
+    entry: LogEntry,
+    lost: AbortSignal,
+  ): Promise<void> {
+    const fence = { log: this.log.id, partition, expected: offset, next: entry.streamSeq };
+    try {
+      await this.storeAndDeliver([entry.message], fence, lost);
+      return;
+    } catch (err) {
+      if (!(err instanceof StoreError && err.permanent)) throw err;
+      await this.retrying(() => this.deadLetter(entry.message, err.detail), lost);
+    }
+    await this.retrying(() => this.store.advanceOffset(fence), lost);
+  }
+
+  private async storeAndDeliver(
+    messages: AcceptedMessage[],
+    fence: PartitionFence,
+    lost: AbortSignal,
+  ): Promise<void> {
+    const started = performance.now();
+    const stored = await this.retrying(() => this.store.storeBatch(messages, fence), lost);
+    this.observer.batchStored(stored.length, (performance.now() - started) / 1000);
+    // Messages stored by an earlier try are delivered again: subscribers drop seqs they have.
+    try {
+      for (const m of stored) this.delivery.publish(m);
     } catch (err) {
       // Stored: subscribers fill the gap from PostgreSQL on the channel's next message.
       this.logger.warn("delivery publish failed", { err });
     }
-    const rejected = new Set(outcome.rejected.map((r) => r.message));
-    for (const q of batch) {
-      if (!rejected.has(q.message)) q.ack();
-    }
-    for (const r of outcome.rejected) {
-      const q = batch.find((b) => b.message === r.message)!;
-      await this.giveUpOrRetry(q, r.reason);
+  }
+
+  /**
+   * Runs `fn` until it succeeds or fails for good: a transient failure (the database away, a
+   * timeout) is retried with backoff, for as long as the partition is ours. Rethrows permanent
+   * and fencing failures; throws Stopped once `lost` aborts.
+   */
+  private async retrying<T>(fn: () => Promise<T>, lost: AbortSignal): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof FencedError || (err instanceof StoreError && err.permanent)) throw err;
+        if (lost.aborted) throw new Stopped("partition lost before the batch was stored");
+        this.observer.storeFailed();
+        this.logger.warn("store failed, retrying", { attempt, err });
+        await sleep(backoffMs(attempt), lost);
+      }
     }
   }
 
-  private async retryLater(batch: QueuedMessage[], err: unknown): Promise<void> {
-    this.observer.storeFailed();
-    const permanent = err instanceof StoreError && err.permanent;
-    this.logger.warn("store failed, will retry", { size: batch.length, permanent, err });
-    for (const q of batch) {
-      if (permanent) await this.giveUpOrRetry(q, (err as StoreError).detail);
-      else q.nak(backoffMs(q.deliveryCount));
-    }
-  }
-
-  private async giveUpOrRetry(q: QueuedMessage, reason: string): Promise<void> {
-    if (q.deliveryCount < this.opts.maxAttempts) {
-      q.nak(backoffMs(q.deliveryCount));
-      return;
-    }
-    try {
-      await this.deadLetters.put({
-        message: q.message,
-        reason,
-        attempts: q.deliveryCount,
-        at: new Date().toISOString(),
-      });
-    } catch (err) {
-      // Not stored as a dead letter: keep it in the queue rather than lose it.
-      this.logger.warn("dead letter not stored, will retry", { err });
-      q.nak(backoffMs(q.deliveryCount));
-      return;
-    }
+  private async deadLetter(message: AcceptedMessage, reason: string): Promise<void> {
+    await this.deadLetters.put({ message, reason, attempts: 1, at: new Date().toISOString() });
     this.observer.deadLettered(reason);
     this.logger.error("message dead-lettered", {
-      channel: q.message.channel,
-      clientMsgId: q.message.clientMsgId,
+      channel: message.channel,
+      clientMsgId: message.clientMsgId,
       reason,
     });
-    q.term(reason);
   }
 }

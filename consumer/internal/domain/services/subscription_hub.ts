@@ -1,5 +1,6 @@
 import type { StoredMessage } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
+import type { ChannelFollow, DeliveryBus } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import {
   messageFrame,
@@ -45,10 +46,13 @@ export interface DeliveryObserver {
 
 /**
  * Delivers each stored message of a channel to its subscribers exactly once, in seq order:
- * recovery from `since` and gap fills read PostgreSQL; live messages come from the delivery bus.
+ * recovery from `since` and gap fills read PostgreSQL; live messages come from the delivery bus,
+ * which this instance follows per channel while it has a subscriber there (interest-based: an
+ * instance receives only the channels its own sockets read).
  */
 export class SubscriptionHub {
   private readonly byChannel = new Map<string, Map<string, Subscription>>();
+  private readonly follows = new Map<string, ChannelFollow>();
   /** Subscribers that went away: a subscribe still awaiting authorization must not revive them. */
   private readonly departed = new WeakSet<Subscriber>();
 
@@ -58,6 +62,7 @@ export class SubscriptionHub {
     private readonly observer: DeliveryObserver,
     private readonly presence: PresenceTracker,
     private readonly maxPerSubscriber: number,
+    private readonly delivery: Pick<DeliveryBus, "follow">,
   ) {}
 
   get subscriptionCount(): number {
@@ -101,10 +106,10 @@ export class SubscriptionHub {
       closed: false,
       joined: previous?.joined ?? false,
     };
-    const subs = this.byChannel.get(channel) ?? new Map();
-    subs.set(subscriber.id, sub);
-    this.byChannel.set(channel, subs);
+    this.subscriptionsOf(channel).set(subscriber.id, sub);
     try {
+      // Followed before the head is read: whatever is stored after the read arrives live.
+      await this.follows.get(channel)?.ready;
       const head = await this.store.lastSeq(channel);
       if (since !== undefined && since > head) {
         throw new AppError("INVALID", `since ${since} is ahead of the channel (last seq ${head})`);
@@ -137,7 +142,7 @@ export class SubscriptionHub {
   }
 
   /** A live message from the delivery bus. */
-  onDelivered(message: StoredMessage): void {
+  private onDelivered(message: StoredMessage): void {
     const subs = this.byChannel.get(message.channel);
     if (!subs) return;
     let frame: SharedFrame | undefined; // built once, for every subscriber that is live
@@ -211,6 +216,17 @@ export class SubscriptionHub {
     sub.pending = [];
   }
 
+  /** The channel's subscriptions; the first one starts following its deliveries. */
+  private subscriptionsOf(channel: string): Map<string, Subscription> {
+    let subs = this.byChannel.get(channel);
+    if (!subs) {
+      subs = new Map();
+      this.byChannel.set(channel, subs);
+      this.follows.set(channel, this.delivery.follow(channel, (m) => this.onDelivered(m)));
+    }
+    return subs;
+  }
+
   private countFor(subscriber: Subscriber): number {
     let n = 0;
     for (const subs of this.byChannel.values()) if (subs.has(subscriber.id)) n++;
@@ -230,7 +246,11 @@ export class SubscriptionHub {
     if (!subs || !sub) return undefined;
     sub.closed = true;
     subs.delete(subscriberId);
-    if (subs.size === 0) this.byChannel.delete(channel);
+    if (subs.size === 0) {
+      this.byChannel.delete(channel);
+      this.follows.get(channel)?.unfollow();
+      this.follows.delete(channel);
+    }
     return sub;
   }
 

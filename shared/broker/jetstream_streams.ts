@@ -1,0 +1,94 @@
+import { type KV, Kvm } from "@nats-io/kv";
+import {
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { BrokerConfig } from "./config.ts";
+import type { BrokerNames } from "./subjects.ts";
+
+const NANOS = 1_000_000_000;
+/** Dead letters are rare and kept for an operator: a month, within a small byte budget. */
+const DEAD_LETTER_MAX_AGE_SECONDS = 30 * 24 * 3600;
+const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Every stream the system uses, as data: created or updated to exactly this at each start. */
+export function streamDefinitions(names: BrokerNames, config: BrokerConfig): StreamConfig[] {
+  const s = config.stream;
+  const common = {
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: s.replicas,
+  };
+  return [{
+    ...common,
+    name: names.stream,
+    // Read back by partition readers (offsets in PostgreSQL), never consumed away: retention
+    // by age and size only.
+    description: partitionsDescription(config.partitions),
+    subjects: [names.messageWildcard],
+    max_age: s.maxAgeSeconds * NANOS,
+    duplicate_window: s.duplicateWindowSeconds * NANOS,
+    max_msg_size: s.maxMessageBytes,
+    max_bytes: s.maxBytes,
+  }, {
+    ...common,
+    name: names.deadLetterStream,
+    subjects: [names.deadLetterWildcard],
+    max_age: DEAD_LETTER_MAX_AGE_SECONDS * NANOS,
+    max_msg_size: s.maxMessageBytes * 2,
+    max_bytes: Math.min(s.maxBytes, DEAD_LETTER_MAX_BYTES),
+  }] as StreamConfig[];
+}
+
+function partitionsDescription(partitions: number): string {
+  return `partitions=${partitions}`;
+}
+
+/**
+ * Creates or updates the streams and the lease bucket; returns the log's id (stream name and
+ * creation time: a recreated stream restarts its seqs, so offsets of the old one must not apply)
+ * and the bucket. The partition count is recorded in the stream: a service configured with another
+ * count would write or read the wrong subjects, so it refuses to start.
+ */
+export async function ensureStreams(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  names: BrokerNames,
+  config: BrokerConfig,
+): Promise<{ logId: string; leases: KV }> {
+  const [messages] = streamDefinitions(names, config);
+  const recorded = (await streamInfo(jsm, names.stream))?.config.description;
+  if (recorded?.startsWith("partitions=") && recorded !== messages.description) {
+    throw new Error(
+      `stream ${names.stream} was created with ${recorded}; set PERSIST_PARTITIONS to match`,
+    );
+  }
+  for (const stream of streamDefinitions(names, config)) {
+    if (await streamInfo(jsm, stream.name)) await jsm.streams.update(stream.name, stream);
+    else await jsm.streams.add(stream);
+  }
+  // Before partitions, every instance shared one durable work queue on the stream: nothing reads
+  // it now. (Drain it before upgrading: its subjects had no partition token.)
+  await jsm.consumers.delete(names.stream, "persist").catch(() => {});
+  const info = await jsm.streams.info(names.stream);
+  const leases = await new Kvm(nc).create(names.leaseBucket, {
+    ttl: config.leaseTtlMs,
+    history: 1,
+    replicas: config.stream.replicas,
+  });
+  return { logId: `${names.stream}@${info.created}`, leases };
+}
+
+async function streamInfo(jsm: JetStreamManager, name: string) {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof Error && /stream not found/i.test(err.message)) return undefined;
+    throw err;
+  }
+}
