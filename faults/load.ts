@@ -9,6 +9,12 @@ export interface Ledger {
   acked: Map<string, string>;
   /** Publishes the SDK rejected (refused by the server, or not acked in time): none expected. */
   rejected: string[];
+  /**
+   * clientMsgId → which publisher sent it and when it was sent and acked, on one logical clock
+   * (every send and every ack ticks it): a message sent after another's ack must be stored after
+   * it when both come from one publisher to one channel.
+   */
+  timeline: Map<string, { publisher: number; sent: number; acked?: number }>;
 }
 
 /**
@@ -17,7 +23,13 @@ export interface Ledger {
  * flight is settled (acked, or rejected by the SDK).
  */
 export class Load {
-  readonly ledger: Ledger = { sent: new Map(), acked: new Map(), rejected: [] };
+  readonly ledger: Ledger = {
+    sent: new Map(),
+    acked: new Map(),
+    rejected: [],
+    timeline: new Map(),
+  };
+  private clock = 0;
   private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private running?: Promise<void>;
@@ -54,8 +66,16 @@ export class Load {
       const channel = this.channels[(index + n++) % this.channels.length];
       const clientMsgId = crypto.randomUUID();
       this.ledger.sent.set(clientMsgId, channel);
+      const entry: { publisher: number; sent: number; acked?: number } = {
+        publisher: index,
+        sent: ++this.clock,
+      };
+      this.ledger.timeline.set(clientMsgId, entry);
       const p = publisher.publish(channel, `load ${index}/${n}`, clientMsgId).then(
-        () => void this.ledger.acked.set(clientMsgId, channel),
+        () => {
+          entry.acked = ++this.clock;
+          this.ledger.acked.set(clientMsgId, channel);
+        },
         (err) => void this.ledger.rejected.push(`${clientMsgId}: ${err.code}: ${err.message}`),
       );
       mine.add(p);

@@ -4,21 +4,28 @@
  */
 import { PROFILES } from "./profiles.ts";
 import { reportTable, violationsText } from "./report.ts";
-import { runSuite, SCENARIOS } from "./suite.ts";
+import { CLUSTER_SCENARIOS, runSuite, SCENARIOS } from "./suite.ts";
 
 const args = Deno.args.filter((a) => !a.startsWith("--"));
 const profile = PROFILES[Deno.args.includes("--long") ? "long" : "quick"];
-const unknown = args.filter((a) => !SCENARIOS.some(([name]) => name === a));
+const known = [...SCENARIOS, ...CLUSTER_SCENARIOS].map(([name]) => name);
+const unknown = args.filter((a) => !known.includes(a));
 if (unknown.length) {
-  console.error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s[0])}`);
+  console.error(`unknown scenario ${unknown.join(", ")}; known: ${known}`);
   Deno.exit(2);
 }
 
 const started = performance.now();
-const results = await runSuite(profile, {
-  only: args.length ? args : undefined,
-  log: (line) => console.error(line),
-});
+const results = [];
+for (const cluster of [false, true]) {
+  results.push(
+    ...await runSuite(profile, {
+      only: args.length ? args : undefined,
+      log: (line) => console.error(line),
+      cluster,
+    }),
+  );
+}
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 const table = reportTable(results);
 const notes = results.filter((r) => r.notes.length).map((r) =>

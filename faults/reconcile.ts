@@ -59,8 +59,27 @@ export async function converge(
 }
 
 /**
+ * Per publisher, in seq order: a message sent only after an earlier-stored message of the same
+ * publisher had been acked is in order; one sent after the ack of a message stored *after* it
+ * broke the sender's order. Counts those.
+ */
+function senderOrderBreaks(rows: Row[], ledger: Ledger): number {
+  const latestSentSoFar = new Map<number, number>();
+  let breaks = 0;
+  for (const r of rows) {
+    const t = ledger.timeline.get(r.client_msg_id);
+    if (!t) continue;
+    const before = latestSentSoFar.get(t.publisher) ?? 0;
+    if (t.acked !== undefined && before > t.acked) breaks++;
+    latestSentSoFar.set(t.publisher, Math.max(before, t.sent));
+  }
+  return breaks;
+}
+
+/**
  * The promises the system makes, checked against PostgreSQL and what the subscribers saw:
- * every acked clientMsgId stored exactly once; per channel, seqs 1..n with no gap; every
+ * every acked clientMsgId stored exactly once; per channel, seqs 1..n with no gap and each sender's
+ * messages in the order they were acked; every
  * subscriber saw every message of its channels exactly once, in seq order.
  */
 export async function reconcile(
@@ -98,6 +117,10 @@ export async function reconcile(
   for (const [channel, list] of byChannel) {
     const gapFree = list.every((r, i) => r.seq === i + 1);
     if (!gapFree) violations.push(`${channel}: stored seqs are not 1..${list.length}`);
+    const reordered = senderOrderBreaks(list, ledger);
+    if (reordered) {
+      violations.push(`${channel}: ${reordered} messages stored before one their sender had acked`);
+    }
   }
 
   let delivered = 0;

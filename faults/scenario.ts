@@ -50,7 +50,7 @@ export async function runScenario(
   const connectClient = (i: number) =>
     LoadClient.connect({
       authUrl: topology.system.authUrl,
-      producerUrl: topology.producerUrl,
+      producerUrl: topology.producerUrls,
       consumerUrl: topology.consumerUrls,
     }, ctx.users[i % ctx.users.length]);
   const subscribers: LoadClient[] = [];

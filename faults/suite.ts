@@ -7,13 +7,20 @@ import type { ScenarioResult } from "./reconcile.ts";
 import { type FaultOutcome, type RunningLoad, runScenario, type SuiteContext } from "./scenario.ts";
 import { churn } from "./scenarios/churn.ts";
 import { hostileInput } from "./scenarios/hostile.ts";
-import { killConsumer, killProducer, stopNats, stopPostgres } from "./scenarios/outages.ts";
-import { startTopology } from "./topology.ts";
+import {
+  killConsumer,
+  killConsumersInTurn,
+  killNatsLeader,
+  killProducer,
+  stopNats,
+  stopPostgres,
+} from "./scenarios/outages.ts";
+import { CLUSTER, type Shape, SINGLE_SERVER, startTopology } from "./topology.ts";
 
-export const SCENARIOS: [
-  string,
-  (ctx: SuiteContext, running: RunningLoad) => Promise<FaultOutcome>,
-][] = [
+type Scenario = [string, (ctx: SuiteContext, running: RunningLoad) => Promise<FaultOutcome>];
+
+/** On one nats-server, one producer, two consumer instances. */
+export const SCENARIOS: Scenario[] = [
   ["producer-sigkill", killProducer],
   ["consumer-sigkill", killConsumer],
   ["nats-stop-5s", stopNats],
@@ -21,6 +28,15 @@ export const SCENARIOS: [
   ["churn", churn],
   ["hostile-input", hostileInput],
 ];
+
+/** Scale-out: a 3-node JetStream cluster (R3), two producers, three consumer instances. */
+export const CLUSTER_SCENARIOS: Scenario[] = [
+  ["consumers-sigkill-in-turn", killConsumersInTurn],
+  ["nats-leader-sigkill", killNatsLeader],
+];
+
+/** The cluster runs spread 20 channels over the partitions, each with a publisher of its own. */
+const CLUSTER_CHANNELS = 20;
 
 const USERS = 12;
 const LOAD_PASSWORD = "fault suite load";
@@ -32,11 +48,17 @@ export type SuiteResult = ScenarioResult & { notes: string[] };
  * topology serves the whole run. `only` picks scenarios by name.
  */
 export async function runSuite(
-  profile: Profile,
-  opts: { only?: string[]; log?: (line: string) => void } = {},
+  baseProfile: Profile,
+  opts: { only?: string[]; log?: (line: string) => void; cluster?: boolean } = {},
 ): Promise<SuiteResult[]> {
   const log = opts.log ?? (() => {});
-  const topology = await startTopology(TOPOLOGY_ENV);
+  const shape: Shape = opts.cluster ? CLUSTER : SINGLE_SERVER;
+  const profile = opts.cluster
+    ? { ...baseProfile, channels: CLUSTER_CHANNELS, publishers: CLUSTER_CHANNELS }
+    : baseProfile;
+  const scenarios = opts.cluster ? CLUSTER_SCENARIOS : SCENARIOS;
+  if (!scenarios.some(([name]) => !opts.only || opts.only.includes(name))) return [];
+  const topology = await startTopology(TOPOLOGY_ENV, shape);
   const sql = postgres(topology.databaseUrl, { max: 2, onnotice: () => {} });
   try {
     const users: LoadUser[] = [];
@@ -47,7 +69,7 @@ export async function runSuite(
     }
     const ctx: SuiteContext = { topology, profile, sql, users };
     const results: SuiteResult[] = [];
-    for (const [name, fault] of SCENARIOS) {
+    for (const [name, fault] of scenarios) {
       if (opts.only && !opts.only.includes(name)) continue;
       const started = performance.now();
       const result = await runScenario(ctx, name, (running) => fault(ctx, running)).catch(

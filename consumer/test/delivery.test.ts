@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
-import { addCounts, publishMany, Reader } from "./support.ts";
+import { addCounts, metricValue, publishMany, Reader } from "./support.ts";
 
 const CHANNELS = ["alpha", "bravo", "charlie", "delta", "echo"];
 const PUBLISHERS = 4;
@@ -95,6 +95,29 @@ Deno.test("consumer delivery: 2 instances, 5 channels, several publishers", asyn
       assert.deepEqual(await checkRows(system.databaseUrl), expected);
       await Promise.all(readers.map((r) => r.close()));
     });
+
+    await t.step(
+      "an instance receives deliveries only of channels its own sockets follow",
+      async () => {
+        const [idle, following] = system.consumerUrls;
+        const received = (url: string) => metricValue(url, "rtm_delivery_received_total");
+        const reader = await Reader.open(wsUrl(following), tokens[0], [CHANNELS[0]], {
+          [CHANNELS[0]]: expected[CHANNELS[0]],
+        });
+        const before = { idle: await received(idle), following: await received(following) };
+        const others = await publishMany(producerWs, tokens[1], 200, (i) => CHANNELS[1 + i % 4]);
+        const followed = await publishMany(producerWs, tokens[1], 20, () => CHANNELS[0]);
+        expected = addCounts(expected, others, followed);
+        await reader.waitFor({ [CHANNELS[0]]: expected[CHANNELS[0]] });
+        await new Promise((r) => setTimeout(r, 200)); // a stray delivery would have arrived by now
+        // Whichever instance persisted them, no socket-less instance got any of the 220, and the
+        // following one at most the 20 of its channel (the ones the other instance persisted).
+        assert.equal(await received(idle) - before.idle, 0);
+        assert.ok(await received(following) - before.following <= 20);
+        assert.deepEqual(reader.violations, []);
+        await reader.close();
+      },
+    );
 
     await t.step("SIGKILL an instance mid-stream, restart: nothing lost or doubled", async () => {
       const [victim] = system.consumers;

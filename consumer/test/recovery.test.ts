@@ -10,7 +10,7 @@ import type { MessageFrame, SubscribedFrame } from "../../shared/protocol/frames
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
-import { api, publishMany, Reader, StalledSocket } from "./support.ts";
+import { api, metricValue, publishMany, Reader, StalledSocket } from "./support.ts";
 
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
@@ -23,12 +23,6 @@ async function stored(base: string, token: string, channel: string, seq: number)
     assert.ok(Date.now() < deadline, `${channel} reached seq ${seq}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function metricValue(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.split(" ").at(-1)) : NaN;
 }
 
 Deno.test("consumer recovery, retention, slow subscribers and dead letters", async (t) => {

@@ -53,7 +53,7 @@ async function readGauges(
   ctx: SuiteContext,
 ): Promise<Map<string, { value: number; slack: number }>> {
   const out = new Map<string, { value: number; slack: number }>();
-  const urls = { producer: [ctx.topology.producerUrl], consumer: ctx.topology.consumerUrls };
+  const urls = { producer: ctx.topology.producerUrls, consumer: ctx.topology.consumerUrls };
   for (const service of ["producer", "consumer"] as const) {
     for (const url of urls[service]) {
       const page = await (await fetch(`${url}/metrics`)).text();
@@ -75,7 +75,7 @@ async function churnOne(
 ): Promise<void> {
   const toProducer = i % 3 === 0;
   const base = toProducer
-    ? ctx.topology.producerUrl
+    ? ctx.topology.producerUrls[0]
     : ctx.topology.consumerUrls[i % ctx.topology.consumerUrls.length];
   const socket = new WebSocket(wsUrl(base), {
     headers: { authorization: `Bearer ${ctx.users[i % ctx.users.length].accessToken}` },

@@ -19,7 +19,7 @@ export async function hostileInput(
   const { topology, profile } = ctx;
   const urls = {
     auth: topology.system.authUrl,
-    producer: topology.producerUrl,
+    producer: topology.producerUrls[0],
     consumer: topology.consumerUrls[0],
   };
   // A user of its own: the fuzzing and the flood must not eat the load's connection slots.

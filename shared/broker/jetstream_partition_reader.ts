@@ -4,6 +4,7 @@ import type { Logger } from "../logging/logger.ts";
 import type { LogBatch, LogEntry } from "../ports/broker.ts";
 
 const decoder = new TextDecoder();
+const PULL_EXPIRES_MS = 5_000;
 
 /**
  * Reads one partition's subject from stream seq `after + 1` on with an ordered consumer (no acks,
@@ -24,7 +25,9 @@ export async function readPartition(
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: after + 1,
   });
-  const messages = await consumer.consume({ max_messages: maxBatch * 2 });
+  // Pulls expire every 5 s, so heartbeats come every 2.5 s: a reader whose consumer died with its
+  // server (a cluster losing a node) notices within seconds and the library recreates it.
+  const messages = await consumer.consume({ max_messages: maxBatch * 2, expires: PULL_EXPIRES_MS });
   const stop = () => messages.stop();
   signal.addEventListener("abort", stop, { once: true });
   const buffer: JsMsg[] = [];

@@ -7,6 +7,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { sleep } from "../async/sleep.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { BrokerNames } from "./subjects.ts";
 
@@ -68,10 +69,7 @@ export async function ensureStreams(
       `stream ${names.stream} was created with ${recorded}; set PERSIST_PARTITIONS to match`,
     );
   }
-  for (const stream of streamDefinitions(names, config)) {
-    if (await streamInfo(jsm, stream.name)) await jsm.streams.update(stream.name, stream);
-    else await jsm.streams.add(stream);
-  }
+  for (const stream of streamDefinitions(names, config)) await upsertStream(jsm, stream);
   // Before partitions, every instance shared one durable work queue on the stream: nothing reads
   // it now. (Drain it before upgrading: its subjects had no partition token.)
   await jsm.consumers.delete(names.stream, "persist").catch(() => {});
@@ -82,6 +80,22 @@ export async function ensureStreams(
     replicas: config.stream.replicas,
   });
   return { logId: `${names.stream}@${info.created}`, leases };
+}
+
+/** Several services start at once: on a cluster their creates race and one may time out. */
+const UPSERT_ATTEMPTS = 5;
+
+async function upsertStream(jsm: JetStreamManager, stream: StreamConfig): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      if (await streamInfo(jsm, stream.name)) await jsm.streams.update(stream.name, stream);
+      else await jsm.streams.add(stream);
+      return;
+    } catch (err) {
+      if (attempt === UPSERT_ATTEMPTS) throw err;
+      await sleep(250 * attempt);
+    }
+  }
 }
 
 async function streamInfo(jsm: JetStreamManager, name: string) {

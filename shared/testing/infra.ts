@@ -49,7 +49,7 @@ export async function withMigratedDatabase(
 
 /** Removes a test namespace's streams (and with them their consumers) from the shared NATS. */
 export async function deleteNamespace(natsUrl: string, namespace: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl.split(",") });
   try {
     const jsm = await jetstreamManager(nc);
     const names = brokerNames(namespace);
