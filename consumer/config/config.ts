@@ -10,6 +10,8 @@ const DEFAULT_PRODUCER_PORT = 8080;
 export const ConsumerSettingsSchema = z.object({
   CONSUMER_PORT: env.port(8081),
   PERSIST_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(256),
+  /** Batches an instance stores at once over all its partitions (each is one transaction). */
+  PERSIST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   CONSUMER_MAX_CONNECTIONS: env.positiveInt(50_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   MAX_SUBSCRIPTIONS_PER_SOCKET: env.positiveInt(100),
@@ -39,7 +41,7 @@ export interface WebEndpoints {
 
 export interface ConsumerConfig {
   port: number;
-  persist: { batchSize: number };
+  persist: { batchSize: number; concurrency: number };
   sockets: {
     maxConnections: number;
     maxConnectionsPerUser: number;
@@ -62,7 +64,7 @@ export function loadConsumerSettings(vars?: Record<string, string | undefined>):
 function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
   return {
     port: e.CONSUMER_PORT,
-    persist: { batchSize: e.PERSIST_BATCH_SIZE },
+    persist: { batchSize: e.PERSIST_BATCH_SIZE, concurrency: e.PERSIST_CONCURRENCY },
     sockets: {
       maxConnections: e.CONSUMER_MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { AcceptedMessage } from "../domain/message.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { LogBatch, LogEntry } from "../ports/broker.ts";
+import type { LogBatch, LogEntry, ReadOptions } from "../ports/broker.ts";
 
 const decoder = new TextDecoder();
 const PULL_EXPIRES_MS = 5_000;
@@ -18,7 +18,7 @@ export async function readPartition(
   subject: string,
   after: number,
   handle: (batch: LogBatch) => Promise<void>,
-  { maxBatch, signal, logger }: { maxBatch: number; signal: AbortSignal; logger: Logger },
+  { maxBatch, signal, turn, logger }: ReadOptions & { logger: Logger },
 ): Promise<void> {
   const consumer = await js.consumers.get(stream, {
     filter_subjects: subject,
@@ -54,9 +54,14 @@ export async function readPartition(
         wake = undefined;
         continue;
       }
-      const taken = buffer.splice(0, maxBatch);
-      const entries = taken.flatMap((m) => toEntry(m, logger));
-      await handle({ entries, lastSeq: taken[taken.length - 1].seq });
+      const release = await turn();
+      try {
+        const taken = buffer.splice(0, maxBatch);
+        const entries = taken.flatMap((m) => toEntry(m, logger));
+        await handle({ entries, lastSeq: taken[taken.length - 1].seq });
+      } finally {
+        release();
+      }
     }
   } finally {
     signal.removeEventListener("abort", stop);

@@ -9,6 +9,7 @@ import type {
   MessageLog,
   PartitionedLog,
   PartitionOwnership,
+  ReadOptions,
 } from "../ports/broker.ts";
 import { FileJournal } from "./journal.ts";
 import { partitionOf } from "./partitions.ts";
@@ -131,7 +132,7 @@ export class InProcessBroker implements Broker {
     partition: number,
     after: number,
     handle: (batch: LogBatch) => Promise<void>,
-    { maxBatch, signal }: { maxBatch: number; signal: AbortSignal },
+    { maxBatch, signal, turn }: ReadOptions,
   ): Promise<void> {
     const queue = this.queues[partition];
     const onAbort = () => this.wake.get(partition)?.();
@@ -139,20 +140,22 @@ export class InProcessBroker implements Broker {
     let cursor = after;
     try {
       while (!signal.aborted) {
-        const start = queue.findIndex((e) => e.seq > cursor);
-        if (start < 0) {
+        if (!queue.some((e) => e.seq > cursor)) {
           await new Promise<void>((resolve) => this.wake.set(partition, resolve));
           this.wake.delete(partition);
           continue;
         }
-        const batch = queue.slice(start, start + maxBatch);
+        const release = await turn();
+        // Taken after the turn came: what arrived meanwhile joins the batch.
+        const from = queue.findIndex((e) => e.seq > cursor);
+        const batch = queue.slice(from, from + maxBatch);
         const lastSeq = batch[batch.length - 1].seq;
         await handle({
           entries: batch.map((e) => ({ streamSeq: e.seq, message: e.message })),
           lastSeq,
-        });
+        }).finally(release);
         cursor = lastSeq;
-        this.settle(queue.splice(0, start + batch.length).length);
+        this.settle(queue.splice(0, from + batch.length).length);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

@@ -62,10 +62,9 @@ export class NatsBroker implements Broker {
       partitions: opts.partitions,
       id: streams.logId,
       append: (message, dedupeKey, timeoutMs) => this.append(message, dedupeKey, timeoutMs),
-      read: (partition, after, handle, { maxBatch, signal }) =>
+      read: (partition, after, handle, readOptions) =>
         readPartition(this.js, names.stream, names.partitionSubject(partition), after, handle, {
-          maxBatch,
-          signal,
+          ...readOptions,
           logger: opts.logger,
         }),
     };

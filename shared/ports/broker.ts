@@ -36,6 +36,12 @@ export interface LogBatch {
   lastSeq: number;
 }
 
+export interface ReadOptions {
+  maxBatch: number;
+  signal: AbortSignal;
+  turn: () => Promise<() => void>;
+}
+
 /** The message log read back one partition at a time. */
 export interface PartitionedLog {
   /** How many partitions the channels are spread over (stable hash of the channel id). */
@@ -44,15 +50,17 @@ export interface PartitionedLog {
   readonly id: string;
   /**
    * Feeds `handle` the partition's entries after stream seq `after`, in log order, one batch at a
-   * time (the next is read meanwhile: a slow store back-pressures). Resolves when `signal` aborts;
-   * rejects when `handle` rejects or the log cannot be read (the reader starts again from its
-   * stored offset). Entries of a batch whose `handle` did not resolve are read again.
+   * time (the next is read meanwhile: a slow store back-pressures). Before taking each batch it
+   * waits for `turn` (partitions of one instance share the store: a batch grows while it waits),
+   * and releases it once `handle` settles. Resolves when `signal` aborts; rejects when `handle`
+   * rejects or the log cannot be read (the reader starts again from its stored offset). Entries
+   * of a batch whose `handle` did not resolve are read again.
    */
   read(
     partition: number,
     after: number,
     handle: (batch: LogBatch) => Promise<void>,
-    opts: { maxBatch: number; signal: AbortSignal },
+    opts: ReadOptions,
   ): Promise<void>;
 }
 

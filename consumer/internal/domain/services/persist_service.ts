@@ -1,3 +1,4 @@
+import { Semaphore } from "../../../../shared/async/semaphore.ts";
 import { sleep } from "../../../../shared/async/sleep.ts";
 import type { AcceptedMessage } from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
@@ -38,6 +39,8 @@ class Stopped extends Error {}
  */
 export class PersistService {
   private owned = 0;
+  /** Batches being stored at once, over all partitions: more would only shrink each batch. */
+  private readonly storing: Semaphore;
 
   constructor(
     private readonly log: PartitionedLog,
@@ -45,10 +48,12 @@ export class PersistService {
     private readonly store: MessageStore,
     private readonly delivery: DeliveryBus,
     private readonly deadLetters: DeadLetterQueue,
-    private readonly opts: { batchSize: number },
+    private readonly opts: { batchSize: number; concurrency: number },
     private readonly observer: PersistObserver,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.storing = new Semaphore(opts.concurrency);
+  }
 
   /** Runs until `signal` aborts; each partition finishes the batch in hand first. */
   run(signal: AbortSignal): Promise<void> {
@@ -64,7 +69,7 @@ export class PersistService {
           await this.log.read(partition, offset, async (batch) => {
             offset = await this.persistBatch(partition, offset, batch, lost);
             attempt = 1;
-          }, { maxBatch: this.opts.batchSize, signal: lost });
+          }, { maxBatch: this.opts.batchSize, signal: lost, turn: () => this.storing.acquire() });
         } catch (err) {
           if (err instanceof FencedError) {
             // Another instance stored past our offset: the partition is its now.
