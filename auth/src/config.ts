@@ -12,6 +12,8 @@ export const AuthConfigSchema = z.object({
   AUTH_RETIRED_PUBLIC_JWKS: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: env.positiveInt(900),
   REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(30 * 24 * 3600),
+  /** Absolute lifetime of a login's refresh tokens, however often they are rotated. */
+  REFRESH_FAMILY_MAX_AGE_SECONDS: env.positiveInt(30 * 24 * 3600),
   AUTH_THROTTLE_MAX_FAILURES: env.positiveInt(10),
   AUTH_THROTTLE_WINDOW_SECONDS: env.positiveInt(60),
   LOG_LEVEL: env.logLevel(),
@@ -28,6 +30,7 @@ export type AuthConfig = {
   retiredPublicJwks?: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshFamilyMaxAgeSeconds: number;
   throttle: { maxFailures: number; windowSeconds: number };
   issuer: string;
   audience: string;
@@ -46,6 +49,7 @@ export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthC
     retiredPublicJwks: e.AUTH_RETIRED_PUBLIC_JWKS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    refreshFamilyMaxAgeSeconds: e.REFRESH_FAMILY_MAX_AGE_SECONDS,
     throttle: {
       maxFailures: e.AUTH_THROTTLE_MAX_FAILURES,
       windowSeconds: e.AUTH_THROTTLE_WINDOW_SECONDS,

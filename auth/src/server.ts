@@ -31,7 +31,10 @@ export async function startAuth(
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
-  const refreshTokens = new RefreshTokenStore(sql, config.refreshTokenTtlSeconds);
+  const refreshTokens = new RefreshTokenStore(sql, {
+    ttlSeconds: config.refreshTokenTtlSeconds,
+    familyMaxAgeSeconds: config.refreshFamilyMaxAgeSeconds,
+  });
   const service = new AuthService({
     users: new UserStore(sql),
     refreshTokens,

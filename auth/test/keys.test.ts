@@ -43,6 +43,7 @@ Deno.test("auth config: token lifetimes and throttle limits are validated", () =
   assert.equal(config.refreshTokenTtlSeconds, 3600);
   assert.deepEqual(config.throttle, { maxFailures: 5, windowSeconds: 60 });
   assert.equal(loadAuthConfig(base).refreshTokenTtlSeconds, 30 * 24 * 3600);
+  assert.equal(loadAuthConfig(base).refreshFamilyMaxAgeSeconds, 30 * 24 * 3600);
   assert.throws(
     () => loadAuthConfig({ ...base, REFRESH_TOKEN_TTL_SECONDS: "0" }),
     (err: ConfigError) => err.message.includes("REFRESH_TOKEN_TTL_SECONDS"),

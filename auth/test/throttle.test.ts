@@ -90,7 +90,7 @@ Deno.test("auth service: failures on one account are throttled whatever the IP",
     const keys = await loadSigningKeys({ keyFile: a.config.keyFile });
     const service = new AuthService({
       users: new UserStore(a.sql),
-      refreshTokens: new RefreshTokenStore(a.sql, 60),
+      refreshTokens: new RefreshTokenStore(a.sql, { ttlSeconds: 60, familyMaxAgeSeconds: 60 }),
       keys,
       verifier: new JwtVerifier(createLocalJWKSet(keys.jwks), "iss", "aud"),
       throttle: new FailureThrottle({ maxFailures: 3, windowMs: 60_000 }),
