@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { JSONWebKeySet } from "jose";
 import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
 import { errorResponses, jsonContent } from "../../shared/http/schemas.ts";
+import type { ClientAddresses } from "./client_address.ts";
 import { LoginInput, RefreshInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
 
@@ -68,14 +69,19 @@ const me = createRoute({
   },
 });
 
-/** The socket's address (serveHttp hands Deno's ServeHandlerInfo to Hono as its env). */
-function client(c: Context): ClientInfo {
-  const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
-  return { ip: info?.remoteAddr?.hostname ?? "unknown" };
-}
-
 /** The browser-facing HTTP façade over the same AuthService that gRPC serves. */
-export function mountAuthRoutes(app: OpenAPIHono, service: AuthService, jwks: JSONWebKeySet): void {
+export function mountAuthRoutes(
+  app: OpenAPIHono,
+  service: AuthService,
+  jwks: JSONWebKeySet,
+  addresses: ClientAddresses,
+): void {
+  // The socket's address (serveHttp hands Deno's ServeHandlerInfo to Hono as its env).
+  const client = (c: Context): ClientInfo => {
+    const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
+    const peer = info?.remoteAddr?.hostname ?? "unknown";
+    return { ip: addresses.resolve(peer, c.req.header("x-forwarded-for")) };
+  };
   // Tokens and account data must never sit in a shared or browser cache (RFC 6749 §5.1).
   app.use("/v1/auth/*", async (c, next) => {
     await next();

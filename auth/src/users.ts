@@ -43,6 +43,14 @@ export class UserStore {
     });
   }
 
+  /** Replaces a password hash unless it changed meanwhile (another login upgraded it first). */
+  replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
+    return storeCall(async () => {
+      await this.sql`
+        update users set password_hash = ${next} where id = ${id} and password_hash = ${previous}`;
+    });
+  }
+
   byEmail(email: string): Promise<UserRecord | undefined> {
     return storeCall(async () => {
       const [row] = await this.sql<UserRecord[]>`
