@@ -5,7 +5,7 @@ import { GRPC_STATUS, toAppError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import type { ClientAddresses } from "./client_address.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
-import type { TokenView, UserView } from "./schemas.ts";
+import type { RegistrationView, TokenView, UserView } from "./schemas.ts";
 
 export const PROTO_PATH = fileURLToPath(new URL("../proto/auth/v1/auth.proto", import.meta.url));
 
@@ -22,6 +22,11 @@ export function loadAuthPackage(): grpc.GrpcObject {
 
 function grpcUser(u: UserView) {
   return { id: u.id, email: u.email, display_name: u.displayName, created_at: u.createdAt };
+}
+
+/** Register answers a User with only what the caller sent (no id: see the proto). */
+function grpcRegistration(r: RegistrationView) {
+  return { id: "", email: r.email, display_name: r.displayName, created_at: "" };
 }
 
 function grpcTokens(t: TokenView) {
@@ -88,7 +93,7 @@ export async function startGrpcServer(
   const AuthServiceDef = (pkg.AuthService as grpc.ServiceClientConstructor).service;
   server.addService(AuthServiceDef, {
     Register: unary(logger, addresses, "Register", async (r, client) =>
-      grpcUser(
+      grpcRegistration(
         await service.register({
           email: r.email,
           password: r.password,

@@ -4,7 +4,14 @@ import type { JSONWebKeySet } from "jose";
 import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
 import { errorResponses, jsonContent } from "../../shared/http/schemas.ts";
 import type { ClientAddresses } from "./client_address.ts";
-import { LoginInput, RefreshInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
+import {
+  LoginInput,
+  RefreshInput,
+  RegisterInput,
+  RegistrationView,
+  TokenView,
+  UserView,
+} from "./schemas.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
 
 const register = createRoute({
@@ -12,10 +19,12 @@ const register = createRoute({
   path: "/v1/auth/register",
   tags: ["auth"],
   summary: "Create an account",
+  description: "A taken email answers exactly as a free one (201, the same body): registering " +
+    "does not reveal who has an account. Log in to use the new account.",
   request: { body: { ...jsonContent(RegisterInput), required: true } },
   responses: {
-    201: { description: "created", ...jsonContent(UserView) },
-    ...errorResponses(400, 409, 413, 429, 503),
+    201: { description: "registered", ...jsonContent(RegistrationView) },
+    ...errorResponses(400, 413, 429, 503),
   },
 });
 

@@ -11,6 +11,7 @@ import {
   LoginInput,
   RefreshInput,
   RegisterInput,
+  type RegistrationView,
   type TokenView,
   type UserView,
 } from "./schemas.ts";
@@ -87,13 +88,20 @@ async function attempt<T>(
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps, private readonly opts: AuthServiceOptions) {}
 
-  async register(raw: unknown, client: ClientInfo): Promise<UserView> {
+  /**
+   * Creates an account. A taken email answers exactly as a new one does (same body, same work), so
+   * registration does not tell who has an account here.
+   */
+  async register(raw: unknown, client: ClientInfo): Promise<RegistrationView> {
     const input = validate(RegisterInput, raw);
     const displayName = input.displayName ?? input.email.split("@")[0];
-    return await attempt(this.deps.registerThrottle, [addressKey(client)], async () => {
+    await attempt(this.deps.registerThrottle, [addressKey(client)], async () => {
       const hash = await this.deps.passwords.hash(input.password);
-      return userView(await this.deps.users.create(input.email, displayName, hash));
+      await this.deps.users.create(input.email, displayName, hash).catch((err) => {
+        if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
+      });
     });
+    return { email: input.email, displayName };
   }
 
   async login(raw: unknown, client: ClientInfo): Promise<TokenView> {
