@@ -27,6 +27,11 @@ const count = (fallback: number) => z.coerce.number().int().min(0).default(fallb
 export const AuthConfigSchema = z.object({
   AUTH_HTTP_PORT: env.port(8082),
   AUTH_GRPC_PORT: env.port(50051),
+  /**
+   * gRPC is plaintext (Deno's node:http2 cannot serve TLS yet): loopback only unless deliberately
+   * exposed, e.g. to a TLS-terminating proxy (docs/SECURITY.md).
+   */
+  AUTH_GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.url(),
   /** A private Ed25519 JWK (JSON). When unset, a key is made once and kept in AUTH_KEY_FILE. */
   AUTH_PRIVATE_JWK: z.string().optional(),
@@ -65,6 +70,7 @@ export interface ThrottleConfig {
 export type AuthConfig = {
   httpPort: number;
   grpcPort: number;
+  grpcHost: string;
   databaseUrl: string;
   privateJwk?: string;
   keyFile: string;
@@ -90,6 +96,7 @@ export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthC
   return {
     httpPort: e.AUTH_HTTP_PORT,
     grpcPort: e.AUTH_GRPC_PORT,
+    grpcHost: e.AUTH_GRPC_HOST,
     databaseUrl: e.DATABASE_URL,
     privateJwk: e.AUTH_PRIVATE_JWK,
     keyFile: e.AUTH_KEY_FILE,

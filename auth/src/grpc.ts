@@ -80,9 +80,14 @@ function unary(
   };
 }
 
+export interface GrpcListen {
+  host: string;
+  port: number;
+}
+
 export async function startGrpcServer(
   service: AuthService,
-  port: number,
+  listen: GrpcListen,
   logger: Logger,
   addresses: ClientAddresses,
 ): Promise<{ port: number; stop(): Promise<void> }> {
@@ -124,7 +129,7 @@ export async function startGrpcServer(
   });
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
-      `0.0.0.0:${port}`,
+      `${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${listen.port}`,
       grpc.ServerCredentials.createInsecure(),
       (err, p) => err ? reject(err) : resolve(p),
     )

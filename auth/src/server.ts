@@ -72,8 +72,17 @@ export async function startAuth(
     logger,
     name: "auth-http",
   });
-  const grpc = await startGrpcServer(service, config.grpcPort, logger, addresses);
-  logger.info("listening", { server: "auth-grpc", port: grpc.port });
+  const grpc = await startGrpcServer(
+    service,
+    { host: config.grpcHost, port: config.grpcPort },
+    logger,
+    addresses,
+  );
+  logger.info("listening", {
+    server: "auth-grpc",
+    host: config.grpcHost,
+    port: grpc.port,
+  });
   const purge = startTokenPurge(refreshTokens, logger);
   return {
     httpPort: http.port,

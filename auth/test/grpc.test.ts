@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
+import { loadAuthConfig } from "../src/config.ts";
 import { peerIp } from "../src/grpc.ts";
 import { grpcFails, PASSWORD, startTestAuth, uniqueEmail } from "./harness.ts";
 
@@ -151,4 +152,30 @@ Deno.test("auth gRPC: peer addresses reduce to the IP", () => {
   assert.equal(peerIp("ipv4:10.1.2.3:443"), "10.1.2.3");
   assert.equal(peerIp("[::1]:5000"), "::1");
   assert.equal(peerIp("ipv6:[2001:db8::1]:5000"), "2001:db8::1");
+});
+
+/** An address of this machine other than loopback (absent in a network-less sandbox). */
+const outside = Deno.networkInterfaces().find((i) =>
+  i.family === "IPv4" && !i.address.startsWith("127.")
+);
+
+Deno.test({
+  name: "auth gRPC: plaintext, so bound to loopback unless told otherwise",
+  ignore: !outside,
+  fn: async () => {
+    assert.equal(
+      loadAuthConfig({ DATABASE_URL: "postgres://u@localhost/db" }).grpcHost,
+      "127.0.0.1",
+    );
+    const a = await startTestAuth();
+    try {
+      await a.grpc.call("Register", { email: uniqueEmail(), password: PASSWORD });
+      await assert.rejects(
+        Deno.connect({ hostname: outside!.address, port: a.auth.grpcPort }),
+        Deno.errors.ConnectionRefused,
+      );
+    } finally {
+      await a.stop();
+    }
+  },
 });
