@@ -3,8 +3,9 @@ import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import { GRPC_STATUS, toAppError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
+import type { ClientAddresses } from "./client_address.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
-import type { TokenView, UserView } from "./schemas.ts";
+import type { RegistrationView, TokenView, UserView } from "./schemas.ts";
 
 export const PROTO_PATH = fileURLToPath(new URL("../proto/auth/v1/auth.proto", import.meta.url));
 
@@ -21,6 +22,11 @@ export function loadAuthPackage(): grpc.GrpcObject {
 
 function grpcUser(u: UserView) {
   return { id: u.id, email: u.email, display_name: u.displayName, created_at: u.createdAt };
+}
+
+/** Register answers a User with only what the caller sent (no id: see the proto). */
+function grpcRegistration(r: RegistrationView) {
+  return { id: "", email: r.email, display_name: r.displayName, created_at: "" };
 }
 
 function grpcTokens(t: TokenView) {
@@ -45,14 +51,19 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 
 type Handler = (req: Record<string, unknown>, client: ClientInfo) => Promise<unknown>;
 
-/** Adapts a promise-returning handler to grpc-js, mapping AppError codes to gRPC statuses. */
+/**
+ * Adapts a promise-returning handler to grpc-js, mapping AppError codes to gRPC statuses. A proxy
+ * in front (Envoy …) names the client in x-forwarded-for metadata, believed as over HTTP.
+ */
 function unary(
   logger: Logger,
+  addresses: ClientAddresses,
   name: string,
   handler: Handler,
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    const client = { ip: peerIp(call.getPeer()) };
+    const forwarded = call.metadata.get("x-forwarded-for").join(",");
+    const client = { ip: addresses.resolve(peerIp(call.getPeer()), forwarded) };
     handler(call.request as Record<string, unknown>, client).then(
       (response) => callback(null, response),
       (err) => {
@@ -69,10 +80,16 @@ function unary(
   };
 }
 
+export interface GrpcListen {
+  host: string;
+  port: number;
+}
+
 export async function startGrpcServer(
   service: AuthService,
-  port: number,
+  listen: GrpcListen,
   logger: Logger,
+  addresses: ClientAddresses,
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const pkg = loadAuthPackage();
   const server = new grpc.Server({
@@ -80,8 +97,8 @@ export async function startGrpcServer(
   });
   const AuthServiceDef = (pkg.AuthService as grpc.ServiceClientConstructor).service;
   server.addService(AuthServiceDef, {
-    Register: unary(logger, "Register", async (r, client) =>
-      grpcUser(
+    Register: unary(logger, addresses, "Register", async (r, client) =>
+      grpcRegistration(
         await service.register({
           email: r.email,
           password: r.password,
@@ -90,27 +107,29 @@ export async function startGrpcServer(
       )),
     GenerateToken: unary(
       logger,
+      addresses,
       "GenerateToken",
       async (r, client) =>
         grpcTokens(await service.login({ email: r.email, password: r.password }, client)),
     ),
-    ValidateToken: unary(logger, "ValidateToken", async (r) => {
+    ValidateToken: unary(logger, addresses, "ValidateToken", async (r) => {
       const p = await service.validateToken(r.token);
       return { user_id: p.userId, expires_at: p.expiresAt };
     }),
     RefreshToken: unary(
       logger,
+      addresses,
       "RefreshToken",
       async (r) => grpcTokens(await service.refresh({ refreshToken: r.refresh_token })),
     ),
-    RevokeToken: unary(logger, "RevokeToken", async (r) => {
+    RevokeToken: unary(logger, addresses, "RevokeToken", async (r) => {
       await service.revoke({ refreshToken: r.refresh_token });
       return {};
     }),
   });
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
-      `0.0.0.0:${port}`,
+      `${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${listen.port}`,
       grpc.ServerCredentials.createInsecure(),
       (err, p) => err ? reject(err) : resolve(p),
     )

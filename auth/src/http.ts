@@ -3,7 +3,15 @@ import type { Context } from "hono";
 import type { JSONWebKeySet } from "jose";
 import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
 import { errorResponses, jsonContent } from "../../shared/http/schemas.ts";
-import { LoginInput, RefreshInput, RegisterInput, TokenView, UserView } from "./schemas.ts";
+import type { ClientAddresses } from "./client_address.ts";
+import {
+  LoginInput,
+  RefreshInput,
+  RegisterInput,
+  RegistrationView,
+  TokenView,
+  UserView,
+} from "./schemas.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
 
 const register = createRoute({
@@ -11,10 +19,12 @@ const register = createRoute({
   path: "/v1/auth/register",
   tags: ["auth"],
   summary: "Create an account",
+  description: "A taken email answers exactly as a free one (201, the same body): registering " +
+    "does not reveal who has an account. Log in to use the new account.",
   request: { body: { ...jsonContent(RegisterInput), required: true } },
   responses: {
-    201: { description: "created", ...jsonContent(UserView) },
-    ...errorResponses(400, 409, 413, 429, 503),
+    201: { description: "registered", ...jsonContent(RegistrationView) },
+    ...errorResponses(400, 413, 429, 503),
   },
 });
 
@@ -68,14 +78,19 @@ const me = createRoute({
   },
 });
 
-/** The socket's address (serveHttp hands Deno's ServeHandlerInfo to Hono as its env). */
-function client(c: Context): ClientInfo {
-  const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
-  return { ip: info?.remoteAddr?.hostname ?? "unknown" };
-}
-
 /** The browser-facing HTTP façade over the same AuthService that gRPC serves. */
-export function mountAuthRoutes(app: OpenAPIHono, service: AuthService, jwks: JSONWebKeySet): void {
+export function mountAuthRoutes(
+  app: OpenAPIHono,
+  service: AuthService,
+  jwks: JSONWebKeySet,
+  addresses: ClientAddresses,
+): void {
+  // The socket's address (serveHttp hands Deno's ServeHandlerInfo to Hono as its env).
+  const client = (c: Context): ClientInfo => {
+    const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
+    const peer = info?.remoteAddr?.hostname ?? "unknown";
+    return { ip: addresses.resolve(peer, c.req.header("x-forwarded-for")) };
+  };
   // Tokens and account data must never sit in a shared or browser cache (RFC 6749 §5.1).
   app.use("/v1/auth/*", async (c, next) => {
     await next();

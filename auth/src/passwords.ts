@@ -1,37 +1,83 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import type { WorkGate } from "./work_gate.ts";
 
-/**
- * scrypt (memory-hard) from node:crypto: no native addon to build. N=2^15, r=8 costs 32 MiB and
- * tens of milliseconds per hash, which is what makes offline guessing expensive.
- */
-const N = 1 << 15, R = 8, P = 1, KEY_LEN = 32;
-const MAX_MEM = 64 * 1024 * 1024;
+/** scrypt's cost: memory is 128·N·r bytes per hash, so N and r also size the process. */
+export interface ScryptParams {
+  n: number;
+  r: number;
+  p: number;
+}
 
-function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+interface Stored {
+  params: ScryptParams;
+  salt: Buffer;
+  key: Buffer;
+}
+
+const KEY_LEN = 32;
+
+/** scrypt (memory-hard) from node:crypto: no native addon to build. */
+function derive(password: string, salt: Buffer, { n, r, p }: ScryptParams): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(
       password,
       salt,
       KEY_LEN,
-      { N: n, r, p, maxmem: MAX_MEM },
+      // OpenSSL counts a little more than the 128·N·r block: allow twice that, no more.
+      { N: n, r, p, maxmem: 2 * 128 * r * (n + p) },
       (err, key) => err ? reject(err) : resolve(key),
     )
   );
 }
 
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await derive(password, salt, N, R, P);
-  return `scrypt$${N}$${R}$${P}$${salt.toString("base64")}$${key.toString("base64")}`;
+/** `scrypt$N$r$p$salt$key`: the parameters live with the hash, so they can change later. */
+function encode({ params: { n, r, p }, salt, key }: Stored): string {
+  return `scrypt$${n}$${r}$${p}$${salt.toString("base64")}$${key.toString("base64")}`;
 }
 
-export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = encoded.split("$");
-  if (scheme !== "scrypt" || !hash) return false;
-  const expected = Buffer.from(hash, "base64");
-  const actual = await derive(password, Buffer.from(salt, "base64"), +n, +r, +p);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+function decode(encoded: string): Stored | undefined {
+  const [scheme, n, r, p, salt, key] = encoded.split("$");
+  if (scheme !== "scrypt" || !key) return undefined;
+  return {
+    params: { n: +n, r: +r, p: +p },
+    salt: Buffer.from(salt, "base64"),
+    key: Buffer.from(key, "base64"),
+  };
 }
 
-/** Verified against when an email is unknown, so that case costs the same time as a bad password. */
-export const DUMMY_HASH = await hashPassword(crypto.randomUUID());
+export interface Verdict {
+  ok: boolean;
+  /** The password hashed anew with the current parameters, when the stored hash used others. */
+  rehashed?: string;
+}
+
+/** Hashes and verifies passwords with the configured scrypt cost, each through the work gate. */
+export class PasswordHasher {
+  constructor(private readonly params: ScryptParams, private readonly gate: WorkGate) {}
+
+  hash(password: string): Promise<string> {
+    return this.gate.run(() => this.fresh(password));
+  }
+
+  /**
+   * Checks `password` against a stored hash. Without one (an unknown email) it derives a key all
+   * the same, at the current cost, so that case takes as long as a wrong password.
+   */
+  verify(password: string, encoded: string | undefined): Promise<Verdict> {
+    return this.gate.run(async () => {
+      const stored = encoded === undefined ? undefined : decode(encoded);
+      const target = stored ?? { params: this.params, salt: randomBytes(16), key: randomBytes(32) };
+      const actual = await derive(password, target.salt, target.params);
+      const ok = stored !== undefined && actual.length === stored.key.length &&
+        timingSafeEqual(actual, stored.key);
+      const { n, r, p } = target.params;
+      if (!ok || (n === this.params.n && r === this.params.r && p === this.params.p)) return { ok };
+      return { ok, rehashed: await this.fresh(password) };
+    });
+  }
+
+  private async fresh(password: string): Promise<string> {
+    const salt = randomBytes(16);
+    return encode({ params: this.params, salt, key: await derive(password, salt, this.params) });
+  }
+}

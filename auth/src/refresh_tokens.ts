@@ -20,27 +20,41 @@ function hashToken(token: string): Buffer {
   return createHash("sha256").update(token).digest();
 }
 
+export interface RefreshTokenLifetimes {
+  /** Each token's own lifetime, renewed by every rotation. */
+  ttlSeconds: number;
+  /** The family's absolute lifetime, from its login: no rotation extends it. */
+  familyMaxAgeSeconds: number;
+}
+
 /**
  * Opaque refresh tokens, one row per token; a login starts a family and every refresh adds the
  * next token to it. Spending, reuse detection and revocation happen in one transaction per call,
  * with the presented row locked, so two concurrent refreshes of one token cannot both succeed.
  */
 export class RefreshTokenStore {
-  constructor(private readonly sql: Sql, private readonly ttlSeconds: number) {}
+  constructor(private readonly sql: Sql, private readonly lifetimes: RefreshTokenLifetimes) {}
 
   /** A new family for a fresh login. */
   issue(userId: string): Promise<IssuedRefreshToken> {
-    return storeCall(() => this.insert(this.sql, userId, crypto.randomUUID()));
+    return storeCall(() => this.insert(this.sql, userId, crypto.randomUUID(), null));
   }
 
   rotate(token: string): Promise<RotateOutcome> {
     return storeCall(() =>
       this.sql.begin(async (tx): Promise<RotateOutcome> => {
-        const [row] = await tx<
-          { id: string; userId: string; familyId: string; state: "live" | "used" | "dead" }[]
-        >`
+        const [row] = await tx<{
+          id: string;
+          userId: string;
+          familyId: string;
+          familyStartedAt: Date;
+          state: "live" | "used" | "dead";
+        }[]>`
           select id, user_id as "userId", family_id as "familyId",
-            case when revoked_at is not null or expires_at <= now() then 'dead'
+            family_started_at as "familyStartedAt",
+            case when revoked_at is not null or expires_at <= now() or family_started_at
+                   + make_interval(secs => ${this.lifetimes.familyMaxAgeSeconds}) <= now()
+                 then 'dead'
                  when used_at is not null then 'used'
                  else 'live' end as state
           from refresh_tokens where token_hash = ${hashToken(token)}
@@ -53,7 +67,7 @@ export class RefreshTokenStore {
           return { kind: "reused" };
         }
         await tx`update refresh_tokens set used_at = now() where id = ${row.id}`;
-        const next = await this.insert(tx, row.userId, row.familyId);
+        const next = await this.insert(tx, row.userId, row.familyId, row.familyStartedAt);
         return { kind: "rotated", userId: row.userId, next };
       })
     );
@@ -82,16 +96,25 @@ export class RefreshTokenStore {
     });
   }
 
+  /**
+   * A token expires with its own lifetime or its family's, whichever ends first. A new family
+   * (`familyStartedAt` null) starts now, by the database's clock like every other time here.
+   */
   private async insert(
     sql: Sql | TransactionSql,
     userId: string,
     familyId: string,
+    familyStartedAt: Date | null,
   ): Promise<IssuedRefreshToken> {
     const token = randomBytes(32).toString("base64url");
+    const { ttlSeconds, familyMaxAgeSeconds } = this.lifetimes;
     const [row] = await sql<{ expiresAt: Date }[]>`
-      insert into refresh_tokens (user_id, family_id, token_hash, expires_at)
-      values (${userId}, ${familyId}, ${hashToken(token)},
-        now() + make_interval(secs => ${this.ttlSeconds}))
+      with family as (select coalesce(${familyStartedAt}::timestamptz, now()) as started_at)
+      insert into refresh_tokens (user_id, family_id, family_started_at, token_hash, expires_at)
+      select ${userId}, ${familyId}, started_at, ${hashToken(token)},
+        least(now() + make_interval(secs => ${ttlSeconds}),
+          started_at + make_interval(secs => ${familyMaxAgeSeconds}))
+      from family
       returning expires_at as "expiresAt"`;
     return { token, expiresAt: row.expiresAt };
   }

@@ -34,6 +34,13 @@ export const UserView = z.object({
 }).openapi("User");
 export type UserView = z.infer<typeof UserView>;
 
+/** What registering answers: only what the caller sent, the same whether the email was free. */
+export const RegistrationView = z.object({
+  email: z.string(),
+  displayName: z.string(),
+}).openapi("Registration");
+export type RegistrationView = z.infer<typeof RegistrationView>;
+
 export const TokenView = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),

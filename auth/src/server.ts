@@ -5,15 +5,18 @@ import { createServiceApp } from "../../shared/http/app.ts";
 import { type RunningServer, serveHttp } from "../../shared/http/serve.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry } from "../../shared/metrics/registry.ts";
-import type { AuthConfig } from "./config.ts";
+import type { AuthConfig, ThrottleConfig } from "./config.ts";
+import { ClientAddresses } from "./client_address.ts";
 import { startGrpcServer } from "./grpc.ts";
 import { mountAuthRoutes } from "./http.ts";
 import { loadSigningKeys } from "./keys.ts";
+import { PasswordHasher } from "./passwords.ts";
 import { RefreshTokenStore } from "./refresh_tokens.ts";
 import { AuthService } from "./service.ts";
-import { FailureThrottle } from "./throttle.ts";
+import { AttemptThrottle } from "./throttle.ts";
 import { startTokenPurge } from "./token_purge.ts";
 import { UserStore } from "./users.ts";
+import { WorkGate } from "./work_gate.ts";
 
 export interface RunningAuth {
   httpPort: number;
@@ -31,16 +34,23 @@ export async function startAuth(
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
-  const refreshTokens = new RefreshTokenStore(sql, config.refreshTokenTtlSeconds);
+  const refreshTokens = new RefreshTokenStore(sql, {
+    ttlSeconds: config.refreshTokenTtlSeconds,
+    familyMaxAgeSeconds: config.refreshFamilyMaxAgeSeconds,
+  });
+  const throttle = (t: ThrottleConfig) =>
+    new AttemptThrottle({ maxAttempts: t.maxAttempts, windowMs: t.windowSeconds * 1000 });
   const service = new AuthService({
     users: new UserStore(sql),
     refreshTokens,
     keys,
     verifier,
-    throttle: new FailureThrottle({
-      maxFailures: config.throttle.maxFailures,
-      windowMs: config.throttle.windowSeconds * 1000,
-    }),
+    passwords: new PasswordHasher(
+      config.scrypt,
+      new WorkGate(config.hashing.concurrency, config.hashing.queue),
+    ),
+    loginThrottle: throttle(config.loginThrottle),
+    registerThrottle: throttle(config.registerThrottle),
   }, {
     issuer: config.issuer,
     audience: config.audience,
@@ -55,14 +65,24 @@ export async function startAuth(
     draining: () => draining,
     corsOrigins: config.corsOrigins,
   });
-  mountAuthRoutes(app, service, keys.jwks);
+  const addresses = new ClientAddresses(config.trustedProxies);
+  mountAuthRoutes(app, service, keys.jwks, addresses);
   const http: RunningServer = serveHttp(app.fetch, {
     port: config.httpPort,
     logger,
     name: "auth-http",
   });
-  const grpc = await startGrpcServer(service, config.grpcPort, logger);
-  logger.info("listening", { server: "auth-grpc", port: grpc.port });
+  const grpc = await startGrpcServer(
+    service,
+    { host: config.grpcHost, port: config.grpcPort },
+    logger,
+    addresses,
+  );
+  logger.info("listening", {
+    server: "auth-grpc",
+    host: config.grpcHost,
+    port: grpc.port,
+  });
   const purge = startTokenPurge(refreshTokens, logger);
   return {
     httpPort: http.port,

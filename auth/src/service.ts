@@ -4,16 +4,18 @@ import { AppError } from "../../shared/errors.ts";
 import type { Principal, TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { SigningKeys } from "./keys.ts";
 import { SIGNING_ALGORITHM } from "./keys.ts";
-import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.ts";
+import { throttleAddress } from "./client_address.ts";
+import type { PasswordHasher } from "./passwords.ts";
 import type { IssuedRefreshToken, RefreshTokenStore } from "./refresh_tokens.ts";
 import {
   LoginInput,
   RefreshInput,
   RegisterInput,
+  type RegistrationView,
   type TokenView,
   type UserView,
 } from "./schemas.ts";
-import type { FailureThrottle } from "./throttle.ts";
+import type { AttemptThrottle } from "./throttle.ts";
 import type { UserRecord, UserStore } from "./users.ts";
 
 export interface AuthServiceOptions {
@@ -27,10 +29,14 @@ export interface AuthServiceDeps {
   refreshTokens: RefreshTokenStore;
   keys: SigningKeys;
   verifier: TokenVerifier;
-  throttle: FailureThrottle;
+  passwords: PasswordHasher;
+  /** Failed logins, per client address and per account. */
+  loginThrottle: AttemptThrottle;
+  /** Registrations, per client address. */
+  registerThrottle: AttemptThrottle;
 }
 
-/** Who is calling, as far as the transport can tell: the key for per-IP throttling. */
+/** Who is calling, as far as the transport can tell (see ClientAddresses). */
 export interface ClientInfo {
   ip: string;
 }
@@ -56,42 +62,63 @@ export function userView(u: UserRecord): UserView {
 /** One message for every refresh failure, so a caller learns nothing about why. */
 const BAD_REFRESH = "invalid or expired refresh token";
 
-function throttleKeys(client: ClientInfo, email: string): string[] {
-  return [`ip:${client.ip}`, `account:${email}`];
+function addressKey(client: ClientInfo): string {
+  return `ip:${throttleAddress(client.ip)}`;
+}
+
+/** Counts an attempt on `keys` before `work`, taken back when `work` could not be done at all. */
+async function attempt<T>(
+  throttle: AttemptThrottle,
+  keys: string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  throttle.reserve(keys);
+  try {
+    return await work();
+  } catch (err) {
+    // Refused for capacity, or the database is down: nothing was tried, so nothing is spent.
+    if (err instanceof AppError && (err.code === "RATE_LIMITED" || err.code === "UNAVAILABLE")) {
+      throttle.release(keys);
+    }
+    throw err;
+  }
 }
 
 /** The identity use cases; HTTP and gRPC are thin adapters over this. */
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps, private readonly opts: AuthServiceOptions) {}
 
-  async register(raw: unknown, client: ClientInfo): Promise<UserView> {
+  /**
+   * Creates an account. A taken email answers exactly as a new one does (same body, same work), so
+   * registration does not tell who has an account here.
+   */
+  async register(raw: unknown, client: ClientInfo): Promise<RegistrationView> {
     const input = validate(RegisterInput, raw);
-    const keys = throttleKeys(client, input.email);
-    this.deps.throttle.check(keys);
     const displayName = input.displayName ?? input.email.split("@")[0];
-    try {
-      return userView(
-        await this.deps.users.create(input.email, displayName, await hashPassword(input.password)),
-      );
-    } catch (err) {
-      // Probing which emails exist through registration counts as a failure too.
-      if (err instanceof AppError && err.code === "CONFLICT") this.deps.throttle.fail(keys);
-      throw err;
-    }
+    await attempt(this.deps.registerThrottle, [addressKey(client)], async () => {
+      const hash = await this.deps.passwords.hash(input.password);
+      await this.deps.users.create(input.email, displayName, hash).catch((err) => {
+        if (!(err instanceof AppError && err.code === "CONFLICT")) throw err;
+      });
+    });
+    return { email: input.email, displayName };
   }
 
   async login(raw: unknown, client: ClientInfo): Promise<TokenView> {
     const input = validate(LoginInput, raw);
-    const keys = throttleKeys(client, input.email);
-    this.deps.throttle.check(keys);
-    const user = await this.deps.users.byEmail(input.email);
-    // Always run the KDF, so an unknown email takes as long as a wrong password.
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) {
-      this.deps.throttle.fail(keys);
-      throw new AppError("UNAUTHENTICATED", "invalid email or password");
-    }
-    this.deps.throttle.forget(keys[1]);
+    const [ip, account] = [addressKey(client), `account:${input.email}`];
+    const user = await attempt(this.deps.loginThrottle, [ip, account], async () => {
+      const user = await this.deps.users.byEmail(input.email);
+      const verdict = await this.deps.passwords.verify(input.password, user?.passwordHash);
+      if (!user || !verdict.ok) throw new AppError("UNAUTHENTICATED", "invalid email or password");
+      if (verdict.rehashed) {
+        await this.deps.users.replacePasswordHash(user.id, user.passwordHash, verdict.rehashed);
+      }
+      return user;
+    });
+    // A success is not a failure: it gives its attempt back and clears the account's count.
+    this.deps.loginThrottle.release([ip]);
+    this.deps.loginThrottle.forget(account);
     return this.tokens(user, await this.deps.refreshTokens.issue(user.id));
   }
 

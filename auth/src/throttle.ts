@@ -1,7 +1,7 @@
 import { AppError } from "../../shared/errors.ts";
 
 export interface ThrottleOptions {
-  maxFailures: number;
+  maxAttempts: number;
   windowMs: number;
   /** Bound on remembered keys, so a flood of distinct IPs cannot grow memory without limit. */
   maxKeys?: number;
@@ -9,13 +9,14 @@ export interface ThrottleOptions {
 }
 
 /**
- * Counts failures (wrong password, taken email …) per key — an IP, an account — in fixed windows.
- * A key that used up its failures is refused until its window ends, before any expensive work.
+ * Counts attempts per key — a client address, an account — in fixed windows. An attempt is counted
+ * before the expensive work it guards, so concurrent attempts cannot all slip under the limit;
+ * one that turns out not to count (a successful login, work refused for capacity) is released.
  * Windows are (re)inserted when they start, so the Map's order is expiry order: pruning pops from
  * the front.
  */
-export class FailureThrottle {
-  private readonly windows = new Map<string, { failures: number; resetAt: number }>();
+export class AttemptThrottle {
+  private readonly windows = new Map<string, { attempts: number; resetAt: number }>();
   private readonly now: () => number;
   private readonly maxKeys: number;
 
@@ -28,35 +29,42 @@ export class FailureThrottle {
     return this.windows.size;
   }
 
-  /** Throws RATE_LIMITED (with the seconds to wait) when any key is over its limit. */
-  check(keys: string[]): void {
-    const now = this.now();
-    for (const key of keys) {
-      const w = this.windows.get(key);
-      if (w && w.resetAt > now && w.failures >= this.opts.maxFailures) {
-        throw new AppError(
-          "RATE_LIMITED",
-          "too many failed attempts, try again later",
-          (w.resetAt - now) / 1000,
-        );
-      }
-    }
-  }
-
-  fail(keys: string[]): void {
+  /**
+   * Counts one attempt on every key, or, when any key has used up its window, counts nothing and
+   * throws RATE_LIMITED with the seconds to wait.
+   */
+  reserve(keys: string[]): void {
     const now = this.now();
     this.prune(now);
     for (const key of keys) {
       const w = this.windows.get(key);
+      if (w && w.resetAt > now && w.attempts >= this.opts.maxAttempts) {
+        throw new AppError(
+          "RATE_LIMITED",
+          "too many attempts, try again later",
+          (w.resetAt - now) / 1000,
+        );
+      }
+    }
+    for (const key of keys) {
+      const w = this.windows.get(key);
       if (w && w.resetAt > now) {
-        w.failures++;
+        w.attempts++;
         continue;
       }
       this.windows.delete(key);
       if (this.windows.size >= this.maxKeys) {
         this.windows.delete(this.windows.keys().next().value!);
       }
-      this.windows.set(key, { failures: 1, resetAt: now + this.opts.windowMs });
+      this.windows.set(key, { attempts: 1, resetAt: now + this.opts.windowMs });
+    }
+  }
+
+  /** Takes back an attempt counted by `reserve`. */
+  release(keys: string[]): void {
+    for (const key of keys) {
+      const w = this.windows.get(key);
+      if (w && w.attempts > 0) w.attempts--;
     }
   }
 

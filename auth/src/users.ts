@@ -27,6 +27,7 @@ export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
 export class UserStore {
   constructor(private readonly sql: Sql) {}
 
+  /** CONFLICT when the email is taken. */
   create(email: string, displayName: string, passwordHash: string): Promise<UserRecord> {
     return storeCall(async () => {
       const [row] = await this.sql<UserRecord[]>`
@@ -35,11 +36,14 @@ export class UserStore {
         returning id, email, display_name as "displayName", password_hash as "passwordHash",
           created_at as "createdAt"`;
       return row;
-    }).catch((err) => {
-      if (err instanceof AppError && err.code === "CONFLICT") {
-        throw new AppError("CONFLICT", "email already registered");
-      }
-      throw err;
+    });
+  }
+
+  /** Replaces a password hash unless it changed meanwhile (another login upgraded it first). */
+  replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
+    return storeCall(async () => {
+      await this.sql`
+        update users set password_hash = ${next} where id = ${id} and password_hash = ${previous}`;
     });
   }
 

