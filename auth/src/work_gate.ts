@@ -1,3 +1,4 @@
+import { Semaphore } from "../../shared/async/semaphore.ts";
 import { AppError } from "../../shared/errors.ts";
 
 /**
@@ -6,27 +7,21 @@ import { AppError } from "../../shared/errors.ts";
  * process a bounded amount of memory and keeps it answering everything else.
  */
 export class WorkGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Semaphore;
 
-  constructor(private readonly concurrency: number, private readonly queue: number) {}
+  constructor(concurrency: number, private readonly queue: number) {
+    this.slots = new Semaphore(concurrency);
+  }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queue) {
-        throw new AppError("RATE_LIMITED", "the server is busy, try again shortly", 1);
-      }
-      // The finishing worker hands its slot over directly (running stays counted).
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
+    if (this.slots.full && this.slots.queued >= this.queue) {
+      throw new AppError("RATE_LIMITED", "the server is busy, try again shortly", 1);
     }
+    const release = await this.slots.acquire();
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      release();
     }
   }
 }

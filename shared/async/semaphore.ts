@@ -7,6 +7,16 @@ export class Semaphore {
 
   constructor(private permits: number) {}
 
+  /** True when an `acquire` now would have to wait. */
+  get full(): boolean {
+    return this.permits === 0;
+  }
+
+  /** How many are waiting for a permit. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async acquire(): Promise<() => void> {
     if (this.permits > 0) this.permits--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
