@@ -14,6 +14,7 @@ import {
   durableCeiling,
   natsCoreCeiling,
 } from "./ceilings.ts";
+import { clusterScenario, type ClusterStep } from "./cluster.ts";
 import { type ConnectionsResult, connectionsScenario } from "./connections.ts";
 import { type CpuGroups, cpuMeter } from "./cpu.ts";
 import { type DurableResult, durableScenario } from "./durable.ts";
@@ -34,6 +35,7 @@ export interface BenchResults {
   durable?: DurableResult & { cpu: Record<string, number> };
   latency?: MeasuredStep;
   connections?: ConnectionsResult;
+  cluster?: ClusterStep[];
   correctness: { violations: number; examples: string[]; publishErrors: number };
   failures: string[];
   targets: TargetCheck[];
@@ -213,6 +215,30 @@ try {
   });
 
   fanout?.close();
+
+  await run("cluster", async () => {
+    const log = progress("cluster");
+    log(`${profile.clusterRate} msg/s, fan-out 10, on 1, 2 and 3 consumer instances`);
+    results.cluster = await clusterScenario({
+      consumers: sys.consumers,
+      startConsumer: () => sys.startConsumer(),
+      producerWs: urls.producerWs,
+      token,
+      partitions: Number(sys.env.PERSIST_PARTITIONS ?? 16),
+      ledger,
+      prefix: `clu${runId}`,
+      rate: profile.clusterRate,
+      stepMs: profile.stepMs,
+      graceMs: profile.graceMs,
+      bodyBytes: topology.bodyBytes,
+      others: {
+        producer: cpuGroups.producer,
+        nats: cpuGroups.nats,
+        postgres: cpuGroups.postgres,
+      },
+      progress: log,
+    });
+  });
 
   await run("connections", async () => {
     const log = progress("connections");

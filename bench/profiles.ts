@@ -14,6 +14,8 @@ export interface Profile {
   coreMessages: number;
   durableMessages: number;
   persistBatch: number;
+  /** msg/s of the cluster scenario (fan-out 10), the same on 1, 2 and 3 consumer instances. */
+  clusterRate: number;
 }
 
 const topology: Topology = {
@@ -37,6 +39,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     coreMessages: 20_000,
     durableMessages: 10_000,
     persistBatch: 256,
+    clusterRate: 1_000,
   },
   full: {
     name: "full",
@@ -51,6 +54,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     coreMessages: 200_000,
     durableMessages: 50_000,
     persistBatch: 256,
+    clusterRate: 2_000,
   },
 };
 

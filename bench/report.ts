@@ -1,3 +1,4 @@
+import { clusterLine } from "./cluster.ts";
 import type { LatencySummary } from "./histogram.ts";
 import type { BenchResults, MeasuredStep } from "./main.ts";
 import { TARGETS } from "./profiles.ts";
@@ -89,6 +90,9 @@ export function renderTable(r: BenchResults): string {
       `${c.rssMiB} MiB (idle ${c.rssIdleMiB}, ${c.perSocketKiB} KiB/socket)`,
     ]);
     rows.push([`${c.sockets} sockets`, "broadcast delivery", lat(c.delivery)]);
+  }
+  for (const step of r.cluster ?? []) {
+    rows.push([`cluster ×${step.instances}`, "per instance", clusterLine(step)]);
   }
   const core = r.ceilings.core;
   const durable = r.ceilings.durable;
@@ -212,6 +216,14 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
         }`,
       ].join("\n")
       : "- not measured",
+    "",
+    `## 3b. The same load on 1, 2 and 3 consumer instances`,
+    "",
+    "Each instance's sockets follow channels of their own (12 channels × 10 subscribers split " +
+    "evenly); the partitions split between the instances. Per instance: partitions owned, " +
+    "deliveries made, CPU, and CPU per 1,000 deliveries.",
+    "",
+    ...(r.cluster?.length ? r.cluster.map((s) => `- ${clusterLine(s)}`) : ["- not measured"]),
     "",
     "## 4. Ceilings on the same machine, same run",
     "",
