@@ -1,11 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Registry } from "prom-client";
 import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import { corsOriginPolicy } from "./cors.ts";
+import { mountSwaggerUi } from "./swagger_ui.ts";
 
 /** A named dependency check for `/ready`; resolves true when the dependency answers. */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
@@ -123,7 +123,6 @@ export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.get("/v1/swagger/index.html", swaggerUI({ url: "/v1/openapi.json" }));
-  app.get("/v1/swagger", (c) => c.redirect("/v1/swagger/index.html"));
+  mountSwaggerUi(app);
   return app;
 }
