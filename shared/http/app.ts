@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import type { Registry } from "prom-client";
 import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
+import { invalidInput } from "../validation/invalid.ts";
 import { corsOriginPolicy } from "./cors.ts";
 import { mountSwaggerUi } from "./swagger_ui.ts";
 
@@ -58,11 +59,7 @@ function clientMistake(err: Error): AppError | undefined {
 export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-        throw new AppError("INVALID", `${where}${issue.message}`);
-      }
+      if (!result.success) throw invalidInput(result.error);
     },
   });
 
