@@ -24,10 +24,13 @@ async function stored(base: string, token: string, channel: string, seq: number)
   }
 }
 
+/** A metric's value; a missing one fails (NaN would pass `before + 1 === after` as NaN twice). */
 async function metricValue(base: string, name: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.split(" ").at(-1)) : NaN;
+  const value = Number(line?.split(" ").at(-1));
+  assert.ok(Number.isFinite(value), `${base}/metrics has no ${name}`);
+  return value;
 }
 
 Deno.test("consumer recovery, retention, slow subscribers and dead letters", async (t) => {
