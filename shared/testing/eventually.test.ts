@@ -6,7 +6,7 @@ Deno.test("eventually: returns once the check holds, fails at its deadline", asy
   await eventually("third call", () => ++calls >= 3, { everyMs: 1 });
   assert.equal(calls, 3);
   await assert.rejects(
-    eventually("never", async () => false, { timeoutMs: 30, everyMs: 5 }),
+    eventually("never", () => Promise.resolve(false), { timeoutMs: 30, everyMs: 5 }),
     /never: not within 30 ms/,
   );
 });
