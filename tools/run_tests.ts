@@ -130,7 +130,7 @@ async function runFile(file: string): Promise<{ passed: number; failed: number }
       "test",
       "-A",
       "--no-check",
-      ...unit ? [] : [`--coverage=${COVERAGE_DIR}`],
+      ...unit ? [] : [`--coverage=${COVERAGE_DIR}`, "--coverage-raw-data-only"],
       ...flags,
       file,
     ],
