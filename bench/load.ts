@@ -22,9 +22,24 @@ function sentAt(body: string): number {
   return parseFloat(body);
 }
 
+/** The subprotocols the load generator offers: `rtm.v2` (batched) unless `--protocol=rtm.v1`. */
+let offered = ["rtm.v2", "rtm.v1"];
+export function offerProtocols(protocols: string[]): void {
+  offered = protocols;
+}
+
+/** The JSON frames of one WebSocket frame: under rtm.v2, one per line. */
+function framesOf(ws: WebSocket, data: string): ServerFrame[] {
+  if (ws.protocol !== "rtm.v2") return [JSON.parse(data)];
+  return data.split("\n").map((line) => JSON.parse(line));
+}
+
 /** Opens a WebSocket with a bearer token; rejects on error or after `timeoutMs`. */
 export function openSocket(url: string, token: string, timeoutMs = 15_000): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(url, {
+    headers: { authorization: `Bearer ${token}` },
+    protocols: offered,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.close();
@@ -70,7 +85,9 @@ export class Publisher {
     private readonly ledger: Ledger,
     private readonly probe: () => Probe,
   ) {
-    ws.onmessage = (e) => this.onFrame(JSON.parse(e.data as string) as ServerFrame);
+    ws.onmessage = (e) => {
+      for (const frame of framesOf(ws, e.data as string)) this.onFrame(frame);
+    };
   }
 
   static async open(
@@ -136,15 +153,16 @@ export class Subscriber {
         timeoutMs,
       );
       this.ws.onmessage = (e) => {
-        const frame = JSON.parse(e.data as string) as ServerFrame;
-        if (frame.type === "message") return this.onMessage(frame);
-        if (frame.type === "subscribed") {
-          clearTimeout(timer);
-          this.track = ledger.subscriber(channel, frame.lastSeq, witness);
-          resolve();
-        } else if (frame.type === "error") {
-          clearTimeout(timer);
-          reject(new Error(`subscribe ${channel}: ${frame.code} ${frame.message}`));
+        for (const frame of framesOf(this.ws, e.data as string)) {
+          if (frame.type === "message") this.onMessage(frame);
+          else if (frame.type === "subscribed") {
+            clearTimeout(timer);
+            this.track = ledger.subscriber(channel, frame.lastSeq, witness);
+            resolve();
+          } else if (frame.type === "error") {
+            clearTimeout(timer);
+            reject(new Error(`subscribe ${channel}: ${frame.code} ${frame.message}`));
+          }
         }
       };
       this.ws.send(JSON.stringify({ id: 1, type: "subscribe", channel }));

@@ -20,6 +20,7 @@ import { type DurableResult, durableScenario } from "./durable.ts";
 import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
 import { describeMachine, type Machine } from "./machine.ts";
+import { offerProtocols } from "./load.ts";
 import { type Profile, PROFILES } from "./profiles.ts";
 import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
 
@@ -53,7 +54,11 @@ const profile = PROFILES[Deno.args.includes("--quick") ? "quick" : "full"];
 // --only=fan-out,latency: just those scenarios (while tuning one); correctness is always checked,
 // and a partial run never replaces RESULTS.json / RESULTS.md.
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
-const recordsResults = profile.name === "full" && !only;
+// --protocol=rtm.v1: the load generator's sockets speak rtm.v1 (one frame per WebSocket frame)
+// instead of rtm.v2, for an A/B of batched frames.
+const protocol = Deno.args.find((a) => a.startsWith("--protocol="))?.slice("--protocol=".length);
+if (protocol) offerProtocols([protocol]);
+const recordsResults = profile.name === "full" && !only && !protocol;
 const LATENCY_WARMUP_MS = 3_000;
 const began = performance.now();
 const progress = (scenario: string) => (line: string) =>
