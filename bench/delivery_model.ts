@@ -12,9 +12,8 @@
  */
 import type { MessageFrame, ServerFrame } from "../shared/protocol/frames.ts";
 import { messageFrame, SharedFrame } from "../shared/protocol/frames.ts";
-import { SocketServer } from "../shared/http/ws_session.ts";
-import { createLogger, setLogLevel } from "../shared/logging/logger.ts";
 import { freePort } from "../shared/net.ts";
+import { stubSocketServer } from "./stub_socket_server.ts";
 import { cpuSeconds } from "./cpu.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import { inBatches } from "./load.ts";
@@ -32,17 +31,7 @@ if (Deno.args.includes("--serve")) serve(Number(Deno.env.get("PORT")));
 else await drive();
 
 function serve(port: number): void {
-  setLogLevel("warn");
-  const server = new SocketServer(
-    { verify: () => Promise.resolve({ userId: "bench", expiresAt: 2 ** 40 }) },
-    {
-      maxFrameBytes: 1 << 20,
-      maxConnections: 1 << 20,
-      maxConnectionsPerUser: 1 << 20,
-      maxBufferedBytes: 64 << 20,
-    },
-    createLogger({ service: "model" }),
-  );
+  const server = stubSocketServer("model");
   const byChannel: { send(f: SharedFrame): boolean }[][] = [];
   const handlers = {
     onText(session: { send(f: SharedFrame): boolean }, data: string) {

@@ -5,9 +5,8 @@
  * per socket after a full GC. The consumer's own figure comes from the bench's connections
  * scenario; `socket-server` is the shared socket layer alone (shared/http, with a stub verifier).
  */
-import { SocketServer } from "../shared/http/ws_session.ts";
-import { createLogger, setLogLevel } from "../shared/logging/logger.ts";
 import { freePort } from "../shared/net.ts";
+import { stubSocketServer } from "./stub_socket_server.ts";
 import { inBatches } from "./load.ts";
 
 const VARIANTS = {
@@ -31,17 +30,7 @@ function arg(name: string): string | undefined {
 function serve(variant: Variant, port: number): void {
   const sockets = new Set<WebSocket>();
   const gc = (globalThis as { gc?: () => void }).gc!;
-  setLogLevel("warn");
-  const server = new SocketServer(
-    { verify: () => Promise.resolve({ userId: "bench", expiresAt: 2 ** 40 }) },
-    {
-      maxFrameBytes: 1 << 20,
-      maxConnections: 1 << 20,
-      maxConnectionsPerUser: 1 << 20,
-      maxBufferedBytes: 1 << 20,
-    },
-    createLogger({ service: "socket-memory" }),
-  );
+  const server = stubSocketServer("socket-memory");
   Deno.serve({ port, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
     if (new URL(req.url).pathname === "/mem") {
       gc();
