@@ -29,8 +29,8 @@ export class Connection implements Session {
     batched: boolean,
     private readonly host: ConnectionHost,
   ) {
-    this.sender = new SocketSender(socket, batched, host.limits, () => this.cutOff());
-    this.closer = new GracefulClose(socket, () => this.sender.flush());
+    this.sender = new SocketSender(socket, batched, host.limits, this);
+    this.closer = new GracefulClose(socket, this.sender);
   }
 
   /** Built on first use: most sockets never log anything of their own. */
@@ -77,7 +77,8 @@ export class Connection implements Session {
     this.closer.closed();
   }
 
-  private cutOff(): void {
+  /** The sender found the peer too slow: cut it off. */
+  slow(): void {
     this.host.slowConsumer();
     this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
   }

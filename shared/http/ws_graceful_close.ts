@@ -23,8 +23,8 @@ export class GracefulClose {
     | { code: number; reason: string; timer?: ReturnType<typeof setTimeout> }
     | undefined;
 
-  /** `beforeClose` runs just before the close frame goes (the sender writes what it holds). */
-  constructor(private readonly socket: WebSocket, private readonly beforeClose: () => void) {}
+  /** `sender.flush` runs just before the close frame goes, so nothing queued is lost. */
+  constructor(private readonly socket: WebSocket, private readonly sender: { flush(): void }) {}
 
   get closing(): boolean {
     return this.pending !== undefined;
@@ -65,7 +65,7 @@ export class GracefulClose {
     const pending = this.pending!;
     clearTimeout(pending.timer);
     if (this.socket.readyState > WebSocket.OPEN) return;
-    this.beforeClose();
+    this.sender.flush();
     this.socket.close(pending.code, pending.reason);
   }
 }

@@ -28,7 +28,7 @@ function flushAll(): void {
  *
  * Back-pressure is judged at that write: whatever the socket still holds then was left from
  * earlier turns, so a peer holding more than the limits is a slow consumer and is cut off
- * (`onSlow`) instead of growing the process without bound.
+ * (`owner.slow`) instead of growing the process without bound.
  */
 export class SocketSender {
   /** Frames handed over this turn, not yet written; absent while there are none. */
@@ -41,7 +41,8 @@ export class SocketSender {
     private readonly socket: WebSocket,
     private readonly batched: boolean,
     private readonly limits: SenderLimits,
-    private readonly onSlow: () => void,
+    /** Told when the peer is a slow consumer (the owner cuts it off). */
+    private readonly owner: { slow(): void },
   ) {}
 
   /** Queues a serialized frame for the end of this turn. */
@@ -67,7 +68,7 @@ export class SocketSender {
       before > this.limits.maxBufferedBytes ||
       this.backlog.frames(before) > this.limits.maxQueuedFrames
     ) {
-      this.onSlow();
+      this.owner.slow();
       return;
     }
     if (this.batched) this.socket.send(queue.length === 1 ? queue[0] : queue.join("\n"));
@@ -91,7 +92,7 @@ export class SocketSender {
           this.limits.maxQueuedFrames / 2
       ) break;
       if (Date.now() > deadline) {
-        this.onSlow();
+        this.owner.slow();
         return false;
       }
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
