@@ -8,6 +8,11 @@ export interface SenderLimits {
   maxQueuedFrames: number;
 }
 
+/**
+ * A batch stops growing past this many characters (a single larger frame still goes whole): a
+ * client reading with a message-size limit (64 KiB is a common default) gets batches it can read.
+ */
+const MAX_BATCH_CHARS = 60_000;
 const DRAIN_TIMEOUT_MS = 10_000;
 const DRAIN_POLL_MS = 5;
 
@@ -71,10 +76,26 @@ export class SocketSender {
       this.owner.slow();
       return;
     }
-    if (this.batched) this.socket.send(queue.length === 1 ? queue[0] : queue.join("\n"));
+    if (this.batched) this.sendBatches(queue);
     else for (const json of queue) this.socket.send(json);
     const after = this.socket.bufferedAmount;
     this.backlog.queued(after - before, queue.length, after);
+  }
+
+  /** rtm.v2: the queue's frames as lines, a WebSocket frame per MAX_BATCH_CHARS or so. */
+  private sendBatches(queue: string[]): void {
+    if (queue.length === 1) return this.socket.send(queue[0]);
+    let from = 0;
+    let chars = 0;
+    for (let i = 0; i < queue.length; i++) {
+      if (i > from && chars + queue[i].length > MAX_BATCH_CHARS) {
+        this.socket.send(queue.slice(from, i).join("\n"));
+        from = i;
+        chars = 0;
+      }
+      chars += queue[i].length + 1;
+    }
+    this.socket.send(queue.slice(from).join("\n"));
   }
 
   /**
