@@ -10,13 +10,14 @@ export interface AdmissionLimits {
   maxConnectionsPerUser: number;
 }
 
-export type Admission =
-  | { admitted: true; principal: Principal; protocol?: WsProtocol }
-  | { admitted: false; response: Response };
+/** Upgrades an admitted request and registers its socket, before anything else can run. */
+export type Accept = (principal: Principal, protocol: WsProtocol | undefined) => Response;
 
 /**
  * Who may open a socket: a WebSocket upgrade with a valid access token, while the server is not
- * draining and under its caps. A refusal is the response to send instead of upgrading.
+ * draining and under its caps. Answers with `accept`'s response, or with a refusal. `accept` runs
+ * in the same synchronous step as the cap check, so concurrent upgrades cannot all pass a cap
+ * that only one more socket would reach.
  */
 export async function admit(
   req: Request,
@@ -24,7 +25,8 @@ export async function admit(
   registry: SocketRegistry,
   limits: AdmissionLimits,
   logger: Logger,
-): Promise<Admission> {
+  accept: Accept,
+): Promise<Response> {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return refuse(new AppError("INVALID", "expected a WebSocket upgrade"), 426);
   }
@@ -53,12 +55,9 @@ export async function admit(
   // never sees the status of a refused upgrade, but it does see a close code.
   if (overCap) {
     logger.info("closing socket over cap", { user: principal.userId, reason: overCap });
-    return {
-      admitted: false,
-      response: closeAtOnce(req, protocol, CloseCode.TOO_MANY_CONNECTIONS, overCap),
-    };
+    return closeAtOnce(req, protocol, CloseCode.TOO_MANY_CONNECTIONS, overCap);
   }
-  return { admitted: true, principal, protocol };
+  return accept(principal, protocol);
 }
 
 function closeAtOnce(req: Request, protocol: string | undefined, code: number, reason: string) {
@@ -68,9 +67,6 @@ function closeAtOnce(req: Request, protocol: string | undefined, code: number, r
   return response;
 }
 
-function refuse(err: AppError, status?: number): Admission {
-  return {
-    admitted: false,
-    response: Response.json(errorBody(err), { status: status ?? HTTP_STATUS[err.code] }),
-  };
+function refuse(err: AppError, status?: number): Response {
+  return Response.json(errorBody(err), { status: status ?? HTTP_STATUS[err.code] });
 }

@@ -3,6 +3,7 @@ import type { Principal, TokenVerifier } from "../ports/tokens.ts";
 import { CloseCode, type ServerFrame, type SharedFrame } from "../protocol/frames.ts";
 import { ExpiryWheel } from "./expiry_wheel.ts";
 import { admit } from "./ws_admission.ts";
+import type { WsProtocol } from "./ws_auth.ts";
 import { Connection, type ConnectionHost } from "./ws_connection.ts";
 import { SocketRegistry } from "./ws_registry.ts";
 
@@ -84,10 +85,24 @@ export class SocketServer {
     return this.registry.size;
   }
 
-  async upgrade(req: Request, handlers: SessionHandlers): Promise<Response> {
-    const admission = await admit(req, this.verifier, this.registry, this.limits, this.logger);
-    if (!admission.admitted) return admission.response;
-    const { principal, protocol } = admission;
+  upgrade(req: Request, handlers: SessionHandlers): Promise<Response> {
+    return admit(
+      req,
+      this.verifier,
+      this.registry,
+      this.limits,
+      this.logger,
+      (principal, protocol) => this.open(req, principal, protocol, handlers),
+    );
+  }
+
+  /** Upgrades an admitted request: its connection, registered, with its expiry and handlers. */
+  private open(
+    req: Request,
+    principal: Principal,
+    protocol: WsProtocol | undefined,
+    handlers: SessionHandlers,
+  ): Response {
     const { socket, response } = Deno.upgradeWebSocket(req, { protocol, idleTimeout: 30 });
     const c = new Connection(socket, principal, protocol === "rtm.v2", this.host);
     this.registry.add(c);
