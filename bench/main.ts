@@ -21,6 +21,7 @@ import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
 import { describeMachine, type Machine } from "./machine.ts";
 import { offerProtocols } from "./load.ts";
+import { type PeerResult, PEERS, peerScenario } from "./peers.ts";
 import { type Profile, PROFILES } from "./profiles.ts";
 import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
 
@@ -35,6 +36,8 @@ export interface BenchResults {
   durable?: DurableResult & { cpu: Record<string, number> };
   latency?: MeasuredStep;
   connections?: ConnectionsResult;
+  /** The same workload against non-durable peers (bench/peers/), each with its own ledger. */
+  peers?: PeerResult[];
   correctness: { violations: number; examples: string[]; publishErrors: number };
   failures: string[];
   targets: TargetCheck[];
@@ -244,6 +247,25 @@ try {
       await consumer.stop();
     }
   });
+
+  for (const name of Object.keys(PEERS)) {
+    await run(`peers: ${name}`, async () => {
+      const log = progress(`peer ${name}`);
+      const peer = await peerScenario({
+        name,
+        topology,
+        rates: profile.fanoutRates,
+        stepMs: profile.stepMs,
+        graceMs: profile.graceMs,
+        latency: { rate: profile.latencyRate, warmupMs: LATENCY_WARMUP_MS, ms: profile.latencyMs },
+        progress: log,
+        stepLine,
+      });
+      (results.peers ??= []).push(peer);
+      log(`highest sustained ${peer.bestRate} msg/s, ${peer.violations} violations`);
+      if (peer.violations) throw new Error(`${name}: ${peer.examples.join("; ")}`);
+    });
+  }
 
   await run("correctness", async () => {
     const verdict = ledger.verify(await channelFacts(sys.databaseUrl));

@@ -1,0 +1,66 @@
+/**
+ * The bare `ws` relay the bench compares against (`PORT` env): what a TypeScript team would write
+ * without durability. It speaks the subset of this project's protocol the load generator uses
+ * (subscribe → subscribed, publish → ack, message frames with a per-channel seq), in memory, no
+ * authentication, no storage: an ack only says the relay has fanned the message out. GET /facts
+ * gives each channel's last seq, for the bench's correctness ledger.
+ */
+import { createServer } from "node:http";
+import { type WebSocket, WebSocketServer } from "ws";
+
+const channels = new Map<string, { seq: number; subscribers: Set<WebSocket> }>();
+const channelOf = (id: string) => {
+  let c = channels.get(id);
+  if (!c) channels.set(id, c = { seq: 0, subscribers: new Set() });
+  return c;
+};
+
+const http = createServer((req, res) => {
+  if (req.url !== "/facts") return res.writeHead(404).end();
+  const facts = Object.fromEntries([...channels].map(([id, c]) => [id, c.seq]));
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(facts));
+});
+const wss = new WebSocketServer({ server: http });
+wss.on("connection", (ws: WebSocket) => {
+  const mine = new Set<string>();
+  ws.on("message", (data: unknown) => {
+    const f = JSON.parse(String(data));
+    if (f.type === "subscribe") {
+      const c = channelOf(f.channel);
+      c.subscribers.add(ws);
+      mine.add(f.channel);
+      ws.send(JSON.stringify({
+        id: f.id,
+        type: "subscribed",
+        channel: f.channel,
+        lastSeq: c.seq,
+        recovered: true,
+      }));
+    } else if (f.type === "publish") {
+      const c = channelOf(f.channel);
+      const seq = ++c.seq;
+      const message = JSON.stringify({
+        type: "message",
+        channel: f.channel,
+        seq,
+        id: `${f.channel}-${seq}`,
+        clientMsgId: f.clientMsgId,
+        sender: "peer",
+        body: f.body,
+        sentAt: new Date().toISOString(),
+      });
+      for (const s of c.subscribers) s.send(message);
+      ws.send(JSON.stringify({
+        id: f.id,
+        type: "ack",
+        channel: f.channel,
+        clientMsgId: f.clientMsgId,
+        streamSeq: seq,
+      }));
+    }
+  });
+  ws.on("close", () => {
+    for (const id of mine) channels.get(id)?.subscribers.delete(ws);
+  });
+});
+http.listen(Number(Deno.env.get("PORT")), "127.0.0.1");
