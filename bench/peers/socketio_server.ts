@@ -6,6 +6,7 @@
  */
 import { createServer } from "node:http";
 import { Server, type Socket } from "socket.io";
+import { type PeerPublish, relayed, subscribed } from "./frames.ts";
 
 const seqs = new Map<string, number>();
 type Reply = (frame: unknown) => void;
@@ -19,32 +20,14 @@ const io = new Server(http, { transports: ["websocket"], serveClient: false });
 io.on("connection", (socket: Socket) => {
   socket.on("subscribe", (f: { id: number; channel: string }, reply: Reply) => {
     socket.join(f.channel);
-    const lastSeq = seqs.get(f.channel) ?? 0;
-    reply({ id: f.id, type: "subscribed", channel: f.channel, lastSeq, recovered: true });
+    reply(subscribed(f, seqs.get(f.channel) ?? 0));
   });
-  socket.on(
-    "publish",
-    (f: { id: number; channel: string; clientMsgId: string; body: string }, reply: Reply) => {
-      const seq = (seqs.get(f.channel) ?? 0) + 1;
-      seqs.set(f.channel, seq);
-      io.to(f.channel).emit("message", {
-        type: "message",
-        channel: f.channel,
-        seq,
-        id: `${f.channel}-${seq}`,
-        clientMsgId: f.clientMsgId,
-        sender: "peer",
-        body: f.body,
-        sentAt: new Date().toISOString(),
-      });
-      reply({
-        id: f.id,
-        type: "ack",
-        channel: f.channel,
-        clientMsgId: f.clientMsgId,
-        streamSeq: seq,
-      });
-    },
-  );
+  socket.on("publish", (f: PeerPublish, reply: Reply) => {
+    const seq = (seqs.get(f.channel) ?? 0) + 1;
+    seqs.set(f.channel, seq);
+    const { message, ack } = relayed(f, seq);
+    io.to(f.channel).emit("message", message);
+    reply(ack);
+  });
 });
 http.listen(Number(Deno.env.get("PORT")), "127.0.0.1");

@@ -7,6 +7,7 @@
  */
 import { createServer } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
+import { relayed, subscribed } from "./frames.ts";
 
 const channels = new Map<string, { seq: number; subscribers: Set<WebSocket> }>();
 const channelOf = (id: string) => {
@@ -29,34 +30,14 @@ wss.on("connection", (ws: WebSocket) => {
       const c = channelOf(f.channel);
       c.subscribers.add(ws);
       mine.add(f.channel);
-      ws.send(JSON.stringify({
-        id: f.id,
-        type: "subscribed",
-        channel: f.channel,
-        lastSeq: c.seq,
-        recovered: true,
-      }));
+      ws.send(JSON.stringify(subscribed(f, c.seq)));
     } else if (f.type === "publish") {
       const c = channelOf(f.channel);
       const seq = ++c.seq;
-      const message = JSON.stringify({
-        type: "message",
-        channel: f.channel,
-        seq,
-        id: `${f.channel}-${seq}`,
-        clientMsgId: f.clientMsgId,
-        sender: "peer",
-        body: f.body,
-        sentAt: new Date().toISOString(),
-      });
-      for (const s of c.subscribers) s.send(message);
-      ws.send(JSON.stringify({
-        id: f.id,
-        type: "ack",
-        channel: f.channel,
-        clientMsgId: f.clientMsgId,
-        streamSeq: seq,
-      }));
+      const { message, ack } = relayed(f, seq);
+      const json = JSON.stringify(message);
+      for (const s of c.subscribers) s.send(json);
+      ws.send(JSON.stringify(ack));
     }
   });
   ws.on("close", () => {
