@@ -11,22 +11,38 @@ import { openSocketIo } from "./peers/socketio_client.ts";
 export const PEERS: Record<string, { entry: string; url(port: number): string; connect: Connect }> =
   {
     "ws relay": {
-      entry: "peers/ws_relay.ts",
+      entry: "peers/ws_relay.mjs",
       url: (port) => `ws://127.0.0.1:${port}/`,
       connect: openSocket,
     },
     "Socket.IO 4.8": {
-      entry: "peers/socketio_server.ts",
+      entry: "peers/socketio_server.mjs",
       url: (port) => `http://127.0.0.1:${port}`,
       connect: (url) => openSocketIo(url),
     },
   };
+
+/**
+ * The peers run on Node when it is installed (as a team picking them would deploy them; their
+ * packages come from the node_modules Deno fills from deno.json), otherwise on Deno.
+ */
+const node = await whichNode();
+
+async function whichNode(): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command("node", { args: ["--version"] }).output();
+    return out.success ? "node" : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Rates past our own ramp: the peers are expected to go further. */
 const EXTRA_RATES = [12_000, 15_000, 20_000];
 
 export interface PeerResult {
   name: string;
+  runtime: "Node" | "Deno";
   latency: StepResult;
   steps: StepResult[];
   bestRate: number;
@@ -47,11 +63,13 @@ export async function peerScenario(opts: {
 }): Promise<PeerResult> {
   const peer = PEERS[opts.name];
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(peer.entry, import.meta.url).pathname],
+  const entry = new URL(peer.entry, import.meta.url).pathname;
+  const child = new Deno.Command(node ?? Deno.execPath(), {
+    args: node ? [entry] : ["run", "-A", entry],
     env: { PORT: String(port) },
     stdout: "null",
   }).spawn();
+  opts.progress(`on ${node ? "Node" : "Deno"}`);
   try {
     const facts = await waitForFacts(port);
     if (!facts) throw new Error(`${opts.name} did not start`);
@@ -82,6 +100,7 @@ export async function peerScenario(opts: {
       const verdict = ledger.verify(await waitForFacts(port) ?? new Map());
       return {
         name: opts.name,
+        runtime: node ? "Node" : "Deno",
         latency,
         steps,
         bestRate,

@@ -6,11 +6,14 @@
  * gives each channel's last seq, for the bench's correctness ledger.
  */
 import { createServer } from "node:http";
-import { type WebSocket, WebSocketServer } from "ws";
-import { relayed, subscribed } from "./frames.ts";
+import process from "node:process";
+import { WebSocketServer } from "ws";
+import { relayed, subscribed } from "./frames.mjs";
 
-const channels = new Map<string, { seq: number; subscribers: Set<WebSocket> }>();
-const channelOf = (id: string) => {
+/** @type {Map<string, { seq: number, subscribers: Set<import("ws").WebSocket> }>} */
+const channels = new Map();
+/** @param {string} id */
+const channelOf = (id) => {
   let c = channels.get(id);
   if (!c) channels.set(id, c = { seq: 0, subscribers: new Set() });
   return c;
@@ -22,9 +25,10 @@ const http = createServer((req, res) => {
   res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(facts));
 });
 const wss = new WebSocketServer({ server: http });
-wss.on("connection", (ws: WebSocket) => {
-  const mine = new Set<string>();
-  ws.on("message", (data: unknown) => {
+wss.on("connection", (ws) => {
+  /** @type {Set<string>} */
+  const mine = new Set();
+  ws.on("message", (data) => {
     const f = JSON.parse(String(data));
     if (f.type === "subscribe") {
       const c = channelOf(f.channel);
@@ -33,8 +37,7 @@ wss.on("connection", (ws: WebSocket) => {
       ws.send(JSON.stringify(subscribed(f, c.seq)));
     } else if (f.type === "publish") {
       const c = channelOf(f.channel);
-      const seq = ++c.seq;
-      const { message, ack } = relayed(f, seq);
+      const { message, ack } = relayed(f, ++c.seq);
       const json = JSON.stringify(message);
       for (const s of c.subscribers) s.send(json);
       ws.send(JSON.stringify(ack));
@@ -44,4 +47,4 @@ wss.on("connection", (ws: WebSocket) => {
     for (const id of mine) channels.get(id)?.subscribers.delete(ws);
   });
 });
-http.listen(Number(Deno.env.get("PORT")), "127.0.0.1");
+http.listen(Number(process.env.PORT), "127.0.0.1");

@@ -5,11 +5,12 @@
  * In memory, no authentication, no storage. GET /facts gives each channel's last seq.
  */
 import { createServer } from "node:http";
-import { Server, type Socket } from "socket.io";
-import { type PeerPublish, relayed, subscribed } from "./frames.ts";
+import process from "node:process";
+import { Server } from "socket.io";
+import { relayed, subscribed } from "./frames.mjs";
 
-const seqs = new Map<string, number>();
-type Reply = (frame: unknown) => void;
+/** @type {Map<string, number>} */
+const seqs = new Map();
 
 const http = createServer((req, res) => {
   if (req.url !== "/facts") return res.writeHead(404).end();
@@ -17,12 +18,12 @@ const http = createServer((req, res) => {
     .end(JSON.stringify(Object.fromEntries(seqs)));
 });
 const io = new Server(http, { transports: ["websocket"], serveClient: false });
-io.on("connection", (socket: Socket) => {
-  socket.on("subscribe", (f: { id: number; channel: string }, reply: Reply) => {
+io.on("connection", (socket) => {
+  socket.on("subscribe", (f, reply) => {
     socket.join(f.channel);
     reply(subscribed(f, seqs.get(f.channel) ?? 0));
   });
-  socket.on("publish", (f: PeerPublish, reply: Reply) => {
+  socket.on("publish", (f, reply) => {
     const seq = (seqs.get(f.channel) ?? 0) + 1;
     seqs.set(f.channel, seq);
     const { message, ack } = relayed(f, seq);
@@ -30,4 +31,4 @@ io.on("connection", (socket: Socket) => {
     reply(ack);
   });
 });
-http.listen(Number(Deno.env.get("PORT")), "127.0.0.1");
+http.listen(Number(process.env.PORT), "127.0.0.1");
