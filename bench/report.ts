@@ -261,7 +261,7 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
           } | ${p.violations} |`
         ),
       ].join("\n")
-      : "- not measured",
+      : "- not measured in this run (`deno task bench --only=peers` runs them alone)",
     "",
     "## 6. Correctness",
     "",
