@@ -29,9 +29,9 @@ export interface SocketOptions {
  * One service's WebSocket that stays connected: it hands every renewed token to the server over
  * the open socket (so it outlives its first token, subscriptions and all), reconnects with
  * backoff and jitter, renews the token first when the server closed for expiry anyway, and
- * notices a silently dead connection by its heartbeat. Given several URLs (instances of the service) it starts at a random one, so clients
- * spread over them, and moves to the next whenever a connection fails or drops. What to resend
- * after a reconnect is the owner's business (onOpen).
+ * notices a silently dead connection by its heartbeat. Given several URLs (instances of the
+ * service) it starts at a random one, so clients spread over them, and moves to the next whenever
+ * a connection fails or drops. What to resend after a reconnect is the owner's business (onOpen).
  */
 export class ServiceSocket {
   private ws?: WebSocket;
