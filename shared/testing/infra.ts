@@ -177,12 +177,21 @@ export async function registerAndLogin(
     body: JSON.stringify({ email, password }),
   });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const login = await fetch(`${authBaseUrl}/v1/auth/login`, {
+  return { ...await login(authBaseUrl, email, password), email };
+}
+
+/** Logs a registered user in again: a new access token for the same user. */
+export async function login(
+  authBaseUrl: string,
+  email: string,
+  password = "correct horse battery",
+): Promise<{ userId: string; token: string }> {
+  const res = await fetch(`${authBaseUrl}/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email, password }),
   });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const body = await login.json();
-  return { userId: body.user.id, token: body.accessToken, email };
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  const body = await res.json();
+  return { userId: body.user.id, token: body.accessToken };
 }

@@ -1,4 +1,5 @@
 import { AppError, toAppError } from "../../../../shared/errors.ts";
+import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
 import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
@@ -32,6 +33,10 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
       }
       if (frame.type === "ping") {
         session.send({ id: frame.id, type: "pong" });
+        return;
+      }
+      if (frame.type === "refresh") {
+        answerRefresh(session, frame);
         return;
       }
       const st = stateOf(session);
