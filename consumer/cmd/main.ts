@@ -21,8 +21,8 @@ const broker = await NatsBroker.connect({ ...config.broker, name: "consumer", lo
 const consumer = startConsumer(config, {
   broker,
   store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql),
-  access: new PgChannelAccess(sql),
+  directory: new PgChannelDirectory(sql, config.channelsPerHour),
+  access: new PgChannelAccess(sql, config.channelsPerHour),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },

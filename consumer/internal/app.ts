@@ -1,11 +1,11 @@
-import { z } from "zod";
+import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
-import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
@@ -14,16 +14,11 @@ import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
-import type { AccessCache } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
-
-const REVOKED_TOPIC = "membership-revoked";
-const Revocation = z.object({ channel: z.string(), userId: z.string() });
-type Revocation = z.infer<typeof Revocation>;
 
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
@@ -103,11 +98,9 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   );
   presence.start();
   // Revocations reach every instance (this one included) over the broker's signals.
-  const unsubscribeRevocations = deps.broker.signals.subscribe(REVOKED_TOPIC, (data) => {
-    const parsed = Revocation.safeParse(data);
-    if (!parsed.success) return;
-    deps.access.forget(parsed.data.channel, parsed.data.userId);
-    hub.revoke(parsed.data.channel, parsed.data.userId);
+  const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
+    deps.access.forget(channel, userId);
+    hub.revoke(channel, userId);
   });
   // One resync at a time; a slow database makes the next tick skip, never pile up.
   let resyncing = false;
@@ -176,10 +169,10 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   });
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, deps.access, {
+    channels: new ChannelService(deps.directory, {
       revoked: (channel, userId) => {
         try {
-          deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
+          announceRevocation(deps.broker.signals, { channel, userId });
         } catch (err) {
           // Broker down: caches still expire within their TTL.
           logger.warn("revocation not announced", { channel, err });

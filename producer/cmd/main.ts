@@ -16,7 +16,8 @@ const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
 const producer = startProducer(config, {
   log: broker.log,
-  access: new PgChannelAccess(sql),
+  signals: broker.signals,
+  access: new PgChannelAccess(sql, config.channelsPerHour),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../broker/config.ts";
+import { channelEnv } from "../channels/config.ts";
 import { env, tokenEnv } from "./env.ts";
 
 /**
@@ -12,6 +13,7 @@ export const processEnv = {
   LOG_LEVEL: env.logLevel(),
   ...brokerEnv,
   ...tokenEnv,
+  ...channelEnv,
 };
 
 const ProcessEnvSchema = z.object(processEnv);
@@ -23,6 +25,8 @@ export interface ProcessDeps {
   issuer: string;
   audience: string;
   logLevel: z.infer<typeof ProcessEnvSchema>["LOG_LEVEL"];
+  /** Channels one user may create per hour. */
+  channelsPerHour: number;
 }
 
 export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDeps {
@@ -33,5 +37,6 @@ export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDep
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
+    channelsPerHour: e.CHANNELS_PER_USER_PER_HOUR,
   };
 }
