@@ -12,11 +12,14 @@ import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
+import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
+import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
@@ -75,12 +78,16 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
 
   // The hub and presence report to each other: subscriptions make presence, presence changes
-  // go out to the channel's subscribers (only after start(), when `hub` exists).
+  // go out to the channel's subscribers (only after start(), when `hub` exists), coalesced.
+  const coalescer = new PresenceCoalescer(
+    1000 / config.presence.flushesPerSecond,
+    ({ channel, joined, left }) =>
+      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+  );
   const presence = new PresenceService(
     deps.broker.signals,
     config.presence,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+    (change) => coalescer.add(change),
   );
   const hub = new SubscriptionHub(
     deps.store,
@@ -159,12 +166,13 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     draining: () => draining,
     corsOrigins: config.corsOrigins,
   });
+  limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
     access: deps.access,
     store: deps.store,
     sockets: socketServer,
-    handlers: subscriberHandlers(hub),
+    handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
   mountChannelRoutes(app, {
@@ -205,6 +213,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
+      coalescer.stop();
       await socketServer.closeAll();
       await server.shutdown();
     },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
-import type { Rate } from "../internal/domain/services/token_bucket.ts";
+import type { Rate } from "../../shared/rate/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
