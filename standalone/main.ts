@@ -11,6 +11,8 @@ import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
 import { channelEnv } from "../shared/channels/config.ts";
+import { sessionEnv } from "../shared/sessions/config.ts";
+import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import { PgChannelAccess } from "../shared/channels/pg_channel_access.ts";
 import { env, loadOrExit, parseEnv } from "../shared/config/env.ts";
 import { startEmbeddedPostgres } from "../shared/db/embedded.ts";
@@ -39,6 +41,7 @@ const StandaloneSchema = z.object({
   PARTITION_LEASE_MS: brokerEnv.PARTITION_LEASE_MS,
   LOG_LEVEL: env.logLevel(),
   ...channelEnv,
+  ...sessionEnv,
 });
 
 const vars = Deno.env.toObject();
@@ -84,6 +87,7 @@ const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.heal
 const producer = startProducer(producerSettings, {
   log: broker.log,
   signals: broker.signals,
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "producer" }),
@@ -95,6 +99,7 @@ const consumer = startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql, settings.CHANNELS_PER_USER_PER_HOUR),
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

@@ -5,6 +5,7 @@ import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
@@ -27,6 +28,8 @@ export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
   directory: ChannelDirectory;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
   logger: Logger;
@@ -188,6 +191,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       },
     }),
   });
+  deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
     registry,
@@ -213,6 +217,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
+      deps.sessions.stop();
       coalescer.stop();
       await socketServer.closeAll();
       await server.shutdown();

@@ -5,6 +5,7 @@ import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ProducerConfig } from "../config/config.ts";
@@ -16,6 +17,8 @@ export interface ProducerDeps {
   /** Where revoked memberships are announced (the consumers announce them). */
   signals: Signals;
   access: ChannelAccess & AccessCache;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   verifier: TokenVerifier;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -82,6 +85,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
   });
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
+  deps.sessions.start(({ userId, at }) => sockets.closeRevoked(userId, at));
   // A removed member's publish rights end at once here too, not when the cached answer expires.
   const unsubscribeRevocations = onRevocation(
     deps.signals,
@@ -95,6 +99,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
       draining = true;
       sockets.stopAccepting();
       unsubscribeRevocations();
+      deps.sessions.stop();
       // Load balancers see /ready 503 and move new clients away while open sockets still work.
       await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
       await service.drain(DRAIN_TIMEOUT_MS);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../broker/config.ts";
 import { channelEnv } from "../channels/config.ts";
+import { sessionEnv } from "../sessions/config.ts";
 import { env, tokenEnv } from "./env.ts";
 
 /**
@@ -14,6 +15,7 @@ export const processEnv = {
   ...brokerEnv,
   ...tokenEnv,
   ...channelEnv,
+  ...sessionEnv,
 };
 
 const ProcessEnvSchema = z.object(processEnv);
@@ -27,6 +29,8 @@ export interface ProcessDeps {
   logLevel: z.infer<typeof ProcessEnvSchema>["LOG_LEVEL"];
   /** Channels one user may create per hour. */
   channelsPerHour: number;
+  /** How often revoked sessions are looked for. */
+  sessionPollMs: number;
 }
 
 export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDeps {
@@ -38,5 +42,6 @@ export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDep
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
     channelsPerHour: e.CHANNELS_PER_USER_PER_HOUR,
+    sessionPollMs: e.SESSION_REVOCATION_POLL_MS,
   };
 }
