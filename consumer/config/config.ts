@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import type { Rate } from "../../shared/rate/token_bucket.ts";
 
@@ -35,6 +35,7 @@ export const ConsumerSettingsSchema = z.object({
   WEB_AUTH_URL: z.url().optional(),
   WEB_PRODUCER_URL: z.url().optional(),
   ...corsEnv,
+  ...metricsEnv,
 });
 
 /**
@@ -66,6 +67,7 @@ export interface ConsumerConfig {
   /** Where the chat page calls auth and the producer. */
   web: WebEndpoints;
   corsOrigins: string[];
+  metricsToken?: string;
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -95,6 +97,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       producerPort: DEFAULT_PRODUCER_PORT,
     },
     corsOrigins: e.CORS_ORIGINS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -168,6 +168,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     readiness: deps.readiness,
     draining: () => draining,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
   limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {

@@ -77,6 +77,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     draining: () => draining,
     maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
   mountProducerRoutes(app, {
     service,
