@@ -31,7 +31,8 @@ export function pageAssets(): PageAssets {
 
 async function bundle(): Promise<string> {
   const entry = new URL("main.ts", APP_DIR);
-  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  // `deno` from PATH, by name: the consumer may run exactly that (--allow-run=deno).
+  const { success, stdout, stderr } = await new Deno.Command("deno", {
     args: ["bundle", "--quiet", "--platform", "browser", "--minify", entry.pathname],
     cwd: new URL("../", import.meta.url).pathname,
     env: { NO_COLOR: "1" },
