@@ -10,6 +10,9 @@ import { startProducer } from "../producer/internal/app.ts";
 import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
+import { channelEnv } from "../shared/channels/config.ts";
+import { sessionEnv } from "../shared/sessions/config.ts";
+import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import { PgChannelAccess } from "../shared/channels/pg_channel_access.ts";
 import { env, loadOrExit, parseEnv } from "../shared/config/env.ts";
 import { startEmbeddedPostgres } from "../shared/db/embedded.ts";
@@ -37,6 +40,8 @@ const StandaloneSchema = z.object({
   PERSIST_PARTITIONS: brokerEnv.PERSIST_PARTITIONS,
   PARTITION_LEASE_MS: brokerEnv.PARTITION_LEASE_MS,
   LOG_LEVEL: env.logLevel(),
+  ...channelEnv,
+  ...sessionEnv,
 });
 
 const vars = Deno.env.toObject();
@@ -77,10 +82,12 @@ const broker: Broker = settings.NATS_URL
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 
 const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));
-const access = new PgChannelAccess(sql);
+const access = new PgChannelAccess(sql, settings.CHANNELS_PER_USER_PER_HOUR);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
 const producer = startProducer(producerSettings, {
   log: broker.log,
+  signals: broker.signals,
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "producer" }),
@@ -91,7 +98,8 @@ const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: pr
 const consumer = startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql),
+  directory: new PgChannelDirectory(sql, settings.CHANNELS_PER_USER_PER_HOUR),
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

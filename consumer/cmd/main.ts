@@ -1,6 +1,7 @@
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
+import { PgSessionRevocations } from "../../shared/sessions/pg_session_revocations.ts";
 import { loadOrExit } from "../../shared/config/env.ts";
 import { migrateUp } from "../../shared/db/migrate.ts";
 import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
@@ -21,8 +22,9 @@ const broker = await NatsBroker.connect({ ...config.broker, name: "consumer", lo
 const consumer = startConsumer(config, {
   broker,
   store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql),
-  access: new PgChannelAccess(sql),
+  directory: new PgChannelDirectory(sql, config.channelsPerHour),
+  sessions: new PgSessionRevocations(sql, config.sessionPollMs, logger),
+  access: new PgChannelAccess(sql, config.channelsPerHour),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },

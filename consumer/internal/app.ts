@@ -1,34 +1,35 @@
-import { z } from "zod";
+import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
-import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
+import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
+import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
+import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
-import type { AccessCache } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
-
-const REVOKED_TOPIC = "membership-revoked";
-const Revocation = z.object({ channel: z.string(), userId: z.string() });
-type Revocation = z.infer<typeof Revocation>;
 
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
   directory: ChannelDirectory;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
   logger: Logger;
@@ -80,12 +81,16 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
 
   // The hub and presence report to each other: subscriptions make presence, presence changes
-  // go out to the channel's subscribers (only after start(), when `hub` exists).
+  // go out to the channel's subscribers (only after start(), when `hub` exists), coalesced.
+  const coalescer = new PresenceCoalescer(
+    1000 / config.presence.flushesPerSecond,
+    ({ channel, joined, left }) =>
+      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+  );
   const presence = new PresenceService(
     deps.broker.signals,
     config.presence,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+    (change) => coalescer.add(change),
   );
   const hub = new SubscriptionHub(
     deps.store,
@@ -103,11 +108,9 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   );
   presence.start();
   // Revocations reach every instance (this one included) over the broker's signals.
-  const unsubscribeRevocations = deps.broker.signals.subscribe(REVOKED_TOPIC, (data) => {
-    const parsed = Revocation.safeParse(data);
-    if (!parsed.success) return;
-    deps.access.forget(parsed.data.channel, parsed.data.userId);
-    hub.revoke(parsed.data.channel, parsed.data.userId);
+  const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
+    deps.access.forget(channel, userId);
+    hub.revoke(channel, userId);
   });
   // One resync at a time; a slow database makes the next tick skip, never pile up.
   let resyncing = false;
@@ -165,21 +168,23 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     readiness: deps.readiness,
     draining: () => draining,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
+  limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
     access: deps.access,
     store: deps.store,
     sockets: socketServer,
-    handlers: subscriberHandlers(hub),
+    handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, deps.access, {
+    channels: new ChannelService(deps.directory, {
       revoked: (channel, userId) => {
         try {
-          deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
+          announceRevocation(deps.broker.signals, { channel, userId });
         } catch (err) {
           // Broker down: caches still expire within their TTL.
           logger.warn("revocation not announced", { channel, err });
@@ -187,6 +192,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       },
     }),
   });
+  deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
     registry,
@@ -212,6 +218,8 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
+      deps.sessions.stop();
+      coalescer.stop();
       await socketServer.closeAll();
       await server.shutdown();
     },

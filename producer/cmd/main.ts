@@ -1,6 +1,7 @@
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
+import { PgSessionRevocations } from "../../shared/sessions/pg_session_revocations.ts";
 import { loadOrExit } from "../../shared/config/env.ts";
 import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
@@ -16,7 +17,9 @@ const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
 const producer = startProducer(config, {
   log: broker.log,
-  access: new PgChannelAccess(sql),
+  signals: broker.signals,
+  sessions: new PgSessionRevocations(sql, config.sessionPollMs, logger),
+  access: new PgChannelAccess(sql, config.channelsPerHour),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
-import type { Rate } from "../internal/domain/services/token_bucket.ts";
+import type { Rate } from "../../shared/rate/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
@@ -20,6 +20,7 @@ export const ProducerSettingsSchema = z.object({
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
   ...corsEnv,
+  ...metricsEnv,
 });
 
 const ProducerProcessSchema = ProducerSettingsSchema.extend(processEnv);
@@ -43,6 +44,7 @@ export interface ProducerConfig {
   /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
   drainGraceMs: number;
   corsOrigins: string[];
+  metricsToken?: string;
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
@@ -70,6 +72,7 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
     },
     drainGraceMs: e.DRAIN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

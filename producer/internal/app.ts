@@ -1,10 +1,12 @@
+import { onRevocation } from "../../shared/channels/revocations.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
-import type { MessageLog } from "../../shared/ports/broker.ts";
-import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
+import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ProducerConfig } from "../config/config.ts";
 import { mountProducerRoutes } from "./adapters/inbound/http_routes.ts";
@@ -12,7 +14,11 @@ import { PublishService } from "./domain/services/publish_service.ts";
 
 export interface ProducerDeps {
   log: MessageLog;
-  access: ChannelAccess;
+  /** Where revoked memberships are announced (the consumers announce them). */
+  signals: Signals;
+  access: ChannelAccess & AccessCache;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   verifier: TokenVerifier;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -71,6 +77,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     draining: () => draining,
     maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
   mountProducerRoutes(app, {
     service,
@@ -79,6 +86,12 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
   });
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
+  deps.sessions.start(({ userId, at }) => sockets.closeRevoked(userId, at));
+  // A removed member's publish rights end at once here too, not when the cached answer expires.
+  const unsubscribeRevocations = onRevocation(
+    deps.signals,
+    ({ channel, userId }) => deps.access.forget(channel, userId),
+  );
 
   return {
     port: server.port,
@@ -86,6 +99,8 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
       deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
       sockets.stopAccepting();
+      unsubscribeRevocations();
+      deps.sessions.stop();
       // Load balancers see /ready 503 and move new clients away while open sockets still work.
       await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
       await service.drain(DRAIN_TIMEOUT_MS);

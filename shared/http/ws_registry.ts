@@ -21,6 +21,11 @@ export class SocketRegistry {
     return this.perUser.get(userId) ?? 0;
   }
 
+  /** The open sockets of one user. */
+  *of(userId: string): Iterable<Connection> {
+    for (const c of this.connections) if (c.principal.userId === userId) yield c;
+  }
+
   add(c: Connection): void {
     this.connections.add(c);
     this.perUser.set(c.principal.userId, this.countFor(c.principal.userId) + 1);

@@ -142,6 +142,16 @@ export class SocketServer {
     return response;
   }
 
+  /**
+   * Closes `userId`'s sockets opened with a token issued at or before `revokedAt` (epoch seconds)
+   * with TOKEN_EXPIRED: their session was revoked (logout). Newer tokens' sockets stay open.
+   */
+  closeRevoked(userId: string, revokedAt: number): void {
+    for (const c of this.registry.of(userId)) {
+      if (c.principal.issuedAt <= revokedAt) c.close(CloseCode.TOKEN_EXPIRED, "session revoked");
+    }
+  }
+
   /** Refuses new upgrades from now on (the first step of a graceful drain). */
   stopAccepting(): void {
     this.registry.draining = true;
