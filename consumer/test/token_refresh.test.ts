@@ -1,27 +1,29 @@
 import assert from "node:assert/strict";
 import type { MessageFrame } from "../../shared/protocol/frames.ts";
-import { login, registerAndLogin } from "../../shared/testing/infra.ts";
+import { expiresAt, login, registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 Deno.test("consumer: an in-band token refresh keeps the socket and its subscriptions", async () => {
-  const system = await startDistributed({ env: { ACCESS_TOKEN_TTL_SECONDS: "3" } });
+  const system = await startDistributed({ env: { ACCESS_TOKEN_TTL_SECONDS: "5" } });
   try {
     const user = await registerAndLogin(system.authUrl);
     const channel = `refresh-${crypto.randomUUID().slice(0, 8)}`;
     const sub = await WsClient.connect(wsUrl(system.consumerUrls[0]), user.token, ["rtm.v2"]);
     const subscribed = await sub.request({ id: 1, type: "subscribe", channel });
     assert.equal(subscribed.type, "subscribed");
-    await sleep(1_500);
+    // A second later the fresh token expires a second after the first (timings from the tokens
+    // themselves, so a slow machine cannot make the first one expire before the refresh).
+    await sleep(1_000);
     const refreshed = await sub.request({
       id: 2,
       type: "refresh",
       token: (await login(system.authUrl, user.email)).token,
     });
     assert.equal(refreshed.type, "refreshed");
-    await sleep(2_000); // past the first token's expiry
+    await sleep(expiresAt(user.token) * 1000 - Date.now() + 300); // past the first token's expiry
 
     // A message published now reaches the same socket, on the subscription made before.
     const pub = await WsClient.connect(

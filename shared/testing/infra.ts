@@ -199,3 +199,8 @@ export async function login(
   const body = await res.json();
   return { userId: body.user.id, token: body.accessToken };
 }
+
+/** A JWT's `exp` claim (epoch seconds), read without verifying: for timing tests. */
+export function expiresAt(jwt: string): number {
+  return JSON.parse(atob(jwt.split(".")[1])).exp;
+}
