@@ -4,6 +4,9 @@ import { env } from "../config/env.ts";
 /** Broker settings every service reads the same way (distributed mode). */
 export const brokerEnv = {
   NATS_URL: z.string().min(1),
+  /** Credentials when NATS requires them (nats.js ignores any in the URL). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must match [A-Za-z0-9_-]{1,32}")
     .optional(),
   STREAM_MAX_AGE_SECONDS: env.positiveInt(7 * 24 * 3600),
@@ -16,6 +19,8 @@ export const brokerEnv = {
 
 export interface BrokerConfig {
   url: string;
+  user?: string;
+  password?: string;
   namespace?: string;
   stream: {
     maxAgeSeconds: number;
@@ -28,6 +33,8 @@ export interface BrokerConfig {
 
 export function brokerConfigFrom(e: {
   NATS_URL: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
   NATS_NAMESPACE?: string;
   STREAM_MAX_AGE_SECONDS: number;
   STREAM_DUPLICATE_WINDOW_SECONDS: number;
@@ -37,6 +44,8 @@ export function brokerConfigFrom(e: {
 }): BrokerConfig {
   return {
     url: e.NATS_URL,
+    user: e.NATS_USER,
+    password: e.NATS_PASSWORD,
     namespace: e.NATS_NAMESPACE,
     stream: {
       maxAgeSeconds: e.STREAM_MAX_AGE_SECONDS,

@@ -62,6 +62,8 @@ export class NatsBroker implements Broker {
   static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
     const options = {
       servers: opts.url,
+      user: opts.user,
+      pass: opts.password,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,

@@ -28,10 +28,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 /**
  * A nats-server of our own (Debian's binary) with JetStream on a free port, for tests that stop
- * and restart the broker; never the shared one on 4222.
+ * and restart the broker (or start it with `args`, e.g. credentials); never the shared one on 4222.
  */
 export async function startNatsServer(
-  opts: { port?: number; storeDir?: string; binary?: string } = {},
+  opts: { port?: number; storeDir?: string; binary?: string; args?: string[] } = {},
 ): Promise<NatsServerProcess> {
   const port = opts.port ?? freePort();
   const storeDir = opts.storeDir ?? await Deno.makeTempDir({ prefix: "rtm-nats-" });
@@ -39,7 +39,7 @@ export async function startNatsServer(
   let child: Deno.ChildProcess;
   const spawn = async () => {
     child = new Deno.Command(binary, {
-      args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+      args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...opts.args ?? []],
       stdout: "null",
       stderr: "null",
     }).spawn();
