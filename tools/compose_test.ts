@@ -21,7 +21,8 @@ const cluster = Deno.args.includes("--cluster");
 const started = Date.now();
 const log = (line: string) =>
   console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
-const secret = () => crypto.randomUUID().replaceAll("-", "");
+// A letter first: nats-server parses a $VARIABLE's value as a config token (a leading digit fails).
+const secret = () => `p${crypto.randomUUID().replaceAll("-", "")}`;
 
 const images = await resolveImages(log);
 const ports = { auth: freePort(), grpc: freePort(), producer: freePort(), consumer: freePort() };
