@@ -11,7 +11,13 @@ import assert from "node:assert/strict";
 import { sleep } from "../shared/async/sleep.ts";
 import { freePort } from "../shared/net.ts";
 import { composeCommand, must, run } from "./compose/docker.ts";
-import { chatPage, noAckedLoss, readmeFlow, type Urls } from "./compose/scenario.ts";
+import {
+  chatPage,
+  noAckedLoss,
+  readmeFlow,
+  serviceSurfaces,
+  type Urls,
+} from "./compose/scenario.ts";
 import { ComposeStack } from "./compose/stack.ts";
 import { resolveImages } from "./compose/standins.ts";
 
@@ -111,6 +117,7 @@ try {
     "README flow: register, login, subscribe, publish, ack, live, since, history",
     () => readmeFlow(urls),
   );
+  await check("every service ready, with its process metrics", () => serviceSurfaces(urls));
   await check("the chat page and its script answer 200", () => chatPage(urls.consumerUrl));
   await check(
     "consumer stopped under load: every acked message reaches history",

@@ -70,6 +70,16 @@ export async function readmeFlow(urls: Urls): Promise<void> {
   }
 }
 
+/** Each service's operator surface: ready (every dependency up) and its process metrics. */
+export async function serviceSurfaces(urls: Urls): Promise<void> {
+  for (const base of [urls.authUrl, urls.producerUrl, urls.consumerUrl]) {
+    const ready = await fetch(`${base}/ready`);
+    const body = await ready.text();
+    assert.equal(ready.status, 200, `${base}/ready: ${body}`);
+    assert.match(await (await fetch(`${base}/metrics`)).text(), /process_resident_memory_bytes/);
+  }
+}
+
 /** The chat page and its script (bundled inside the consumer container on first request). */
 export async function chatPage(consumerUrl: string): Promise<void> {
   for (const path of ["/", "/app.js", "/style.css"]) {
@@ -82,8 +92,8 @@ export async function chatPage(consumerUrl: string): Promise<void> {
 /**
  * Publishes steadily (bounded: at most `maxMessages`, one every `intervalMs`) while `disrupt`
  * runs, then checks every acked message is in history once the stack has recovered. Publishes
- * the SDK gives up on (not acked) are allowed; an acked one missing is the failure. The default
- * pace stays under the producer's per-connection rate so that retries after an outage fit too.
+ * the SDK gives up on (not acked) are allowed, e.g. RATE_LIMITED when its retries after an outage
+ * arrive as one burst; an acked one missing is the failure.
  */
 export async function noAckedLoss(
   urls: Urls,

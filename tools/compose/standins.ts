@@ -25,14 +25,18 @@ export type Images = typeof UPSTREAM;
 
 export async function resolveImages(log: (line: string) => void): Promise<Images> {
   const images = { ...UPSTREAM };
+  const missing: (keyof Images)[] = [];
   for (const key of Object.keys(UPSTREAM) as (keyof Images)[]) {
-    if (await imageAvailable(UPSTREAM[key])) continue;
-    await ensureBase(log);
+    if (!await imageAvailable(UPSTREAM[key])) missing.push(key);
+  }
+  if (missing.length) await ensureBase(log);
+  // In parallel: the deno one waits on npm, the others on Debian's mirror.
+  await Promise.all(missing.map(async (key) => {
     const { tag, dockerfile } = STANDINS[key];
     log(`${UPSTREAM[key]} cannot be pulled: building the stand-in ${tag}`);
     await buildStandin(tag, dockerfile);
     images[key] = tag;
-  }
+  }));
   return images;
 }
 
