@@ -5,7 +5,8 @@
  * name with fresh passwords and free 127.0.0.1 ports; drives the README flow through the SDK;
  * stops a consumer and then NATS under load and checks no acked message is lost; and always takes
  * everything down again (containers, network, volumes). `--cluster` adds
- * docker-compose.cluster.yml (three NATS nodes). Prints `N passed, N failed` last.
+ * docker-compose.cluster.yml (three NATS nodes). Prints `N passed, N failed` last. Not named
+ * *_test.ts: `deno task test`, which finds those, stays Docker-free.
  */
 import assert from "node:assert/strict";
 import { sleep } from "../shared/async/sleep.ts";
@@ -42,7 +43,8 @@ const env = {
   RTM_PRODUCER_PORT: String(ports.producer),
   RTM_CONSUMER_PORT: String(ports.consumer),
 };
-const files = ["docker-compose.yml", ...(cluster ? ["docker-compose.cluster.yml"] : [])];
+const files = ["docker-compose.yml", ...(cluster ? ["docker-compose.cluster.yml"] : [])]
+  .map((file) => new URL(`../${file}`, import.meta.url).pathname);
 const stack = new ComposeStack(await composeCommand(), PROJECT, files, env);
 const urls: Urls = {
   authUrl: `http://127.0.0.1:${ports.auth}`,
