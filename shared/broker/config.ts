@@ -5,6 +5,9 @@ import { env } from "../config/env.ts";
 export const brokerEnv = {
   /** One server or a comma-separated list (a cluster): the client fails over between them. */
   NATS_URL: z.string().min(1),
+  /** Credentials when NATS requires them (nats.js ignores any in the URL). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must match [A-Za-z0-9_-]{1,32}")
     .optional(),
   STREAM_MAX_AGE_SECONDS: env.positiveInt(7 * 24 * 3600),
@@ -25,6 +28,8 @@ export const brokerEnv = {
 
 export interface BrokerConfig {
   servers: string[];
+  user?: string;
+  password?: string;
   namespace?: string;
   stream: {
     maxAgeSeconds: number;
@@ -39,6 +44,8 @@ export interface BrokerConfig {
 
 export function brokerConfigFrom(e: {
   NATS_URL: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
   NATS_NAMESPACE?: string;
   STREAM_MAX_AGE_SECONDS: number;
   STREAM_DUPLICATE_WINDOW_SECONDS: number;
@@ -50,6 +57,8 @@ export function brokerConfigFrom(e: {
 }): BrokerConfig {
   return {
     servers: e.NATS_URL.split(",").map((s) => s.trim()).filter(Boolean),
+    user: e.NATS_USER,
+    password: e.NATS_PASSWORD,
     namespace: e.NATS_NAMESPACE,
     stream: {
       maxAgeSeconds: e.STREAM_MAX_AGE_SECONDS,

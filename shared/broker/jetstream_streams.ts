@@ -51,17 +51,16 @@ function partitionsDescription(partitions: number): string {
 }
 
 /**
- * Creates or updates the streams and the lease bucket; returns the log's id (stream name and
- * creation time: a recreated stream restarts its seqs, so offsets of the old one must not apply)
- * and the bucket. The partition count is recorded in the stream: a service configured with another
- * count would write or read the wrong subjects, so it refuses to start.
+ * Creates or updates the streams; returns the log's id (stream name and creation time: a
+ * recreated stream restarts its seqs, so offsets of the old one must not apply). The partition
+ * count is recorded in the stream: a service configured with another count would write or read
+ * the wrong subjects, so it refuses to start.
  */
 export async function ensureStreams(
-  nc: NatsConnection,
   jsm: JetStreamManager,
   names: BrokerNames,
   config: BrokerConfig,
-): Promise<{ logId: string; leases: KV }> {
+): Promise<string> {
   const [messages] = streamDefinitions(names, config);
   const recorded = (await streamInfo(jsm, names.stream))?.config.description;
   if (recorded?.startsWith("partitions=") && recorded !== messages.description) {
@@ -70,16 +69,28 @@ export async function ensureStreams(
     );
   }
   for (const stream of streamDefinitions(names, config)) await upsertStream(jsm, stream);
-  // Before partitions, every instance shared one durable work queue on the stream: nothing reads
-  // it now. (Drain it before upgrading: its subjects had no partition token.)
-  await jsm.consumers.delete(names.stream, "persist").catch(() => {});
   const info = await jsm.streams.info(names.stream);
-  const leases = await new Kvm(nc).create(names.leaseBucket, {
+  return `${names.stream}@${info.created}`;
+}
+
+/**
+ * What only the persisting side uses, made when it starts persisting (producers never touch it):
+ * the lease bucket, created or opened. Before partitions every consumer instance shared one
+ * durable work queue on the stream; it is removed (drain it before upgrading: its subjects had no
+ * partition token).
+ */
+export async function ensureLeaseBucket(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  names: BrokerNames,
+  config: BrokerConfig,
+): Promise<KV> {
+  await jsm.consumers.delete(names.stream, "persist").catch(() => {});
+  return await new Kvm(nc).create(names.leaseBucket, {
     ttl: config.leaseTtlMs,
     history: 1,
     replicas: config.stream.replicas,
   });
-  return { logId: `${names.stream}@${info.created}`, leases };
 }
 
 /** Several services start at once: on a cluster their creates race and one may time out. */

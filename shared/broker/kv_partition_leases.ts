@@ -22,7 +22,8 @@ interface Held {
  */
 export class KvPartitionLeases implements PartitionOwnership {
   constructor(
-    private readonly kv: KV,
+    /** Opens the bucket when persisting starts (only consumer instances use it). */
+    private readonly open: () => Promise<KV>,
     private readonly instanceId: string,
     private readonly partitions: number,
     private readonly ttlMs: number,
@@ -33,11 +34,21 @@ export class KvPartitionLeases implements PartitionOwnership {
     work: (partition: number, lost: AbortSignal) => Promise<void>,
     signal: AbortSignal,
   ): Promise<void> {
+    const tick = Math.max(100, Math.floor(this.ttlMs / 3));
+    // NATS may not answer yet (a cluster electing its leader): keep trying, as the tick does.
+    let kv: KV | undefined;
+    while (!kv && !signal.aborted) {
+      kv = await this.open().catch((err) => {
+        this.logger.warn("partition leases: bucket not ready", { err });
+        return undefined;
+      });
+      if (!kv) await sleep(tick, signal);
+    }
+    if (!kv) return;
     const held = new Map<number, Held>();
     const running = new Set<Promise<void>>();
-    const tick = Math.max(100, Math.floor(this.ttlMs / 3));
     while (!signal.aborted) {
-      const members = await this.liveMembers().catch((err) => {
+      const members = await this.liveMembers(kv).catch((err) => {
         this.logger.warn("partition leases: members not listed", { err });
         return undefined;
       });
@@ -49,11 +60,11 @@ export class KvPartitionLeases implements PartitionOwnership {
           lease.lost.abort(); // assigned elsewhere now: finish the batch in hand, then hand over
           continue;
         }
-        await this.renew(partition, lease);
+        await this.renew(kv, partition, lease);
       }
       for (const partition of mine ?? []) {
         if (held.has(partition) || signal.aborted) continue;
-        const revision = await this.kv.create(this.key(partition), this.instanceId).catch(() => 0);
+        const revision = await kv.create(this.key(partition), this.instanceId).catch(() => 0);
         if (!revision) continue; // another instance's lease is alive
         const lease = { revision, renewedAt: Date.now(), lost: new AbortController() };
         held.set(partition, lease);
@@ -64,7 +75,7 @@ export class KvPartitionLeases implements PartitionOwnership {
             held.delete(partition);
             running.delete(done);
             lease.lost.abort();
-            await this.release(partition, lease);
+            await this.release(kv, partition, lease);
           });
         running.add(done);
       }
@@ -72,7 +83,7 @@ export class KvPartitionLeases implements PartitionOwnership {
     }
     for (const lease of held.values()) lease.lost.abort();
     await Promise.all(running);
-    await this.kv.delete(this.memberKey()).catch(() => {});
+    await kv.delete(this.memberKey()).catch(() => {});
   }
 
   private key(partition: number): string {
@@ -84,16 +95,16 @@ export class KvPartitionLeases implements PartitionOwnership {
   }
 
   /** Heartbeats this instance and lists every instance whose heartbeat has not expired. */
-  private async liveMembers(): Promise<string[]> {
-    await this.kv.put(this.memberKey(), String(Date.now()));
+  private async liveMembers(kv: KV): Promise<string[]> {
+    await kv.put(this.memberKey(), String(Date.now()));
     const members: string[] = [];
-    for await (const key of await this.kv.keys("members.*")) members.push(key.slice(8));
+    for await (const key of await kv.keys("members.*")) members.push(key.slice(8));
     return members;
   }
 
-  private async renew(partition: number, lease: Held): Promise<void> {
+  private async renew(kv: KV, partition: number, lease: Held): Promise<void> {
     try {
-      lease.revision = await this.kv.update(this.key(partition), this.instanceId, lease.revision);
+      lease.revision = await kv.update(this.key(partition), this.instanceId, lease.revision);
       lease.renewedAt = Date.now();
     } catch (err) {
       // A wrong revision means someone else holds it now; a timeout may pass, but not for long:
@@ -107,8 +118,8 @@ export class KvPartitionLeases implements PartitionOwnership {
   }
 
   /** Deletes the lease only if it is still ours (its revision unchanged). */
-  private async release(partition: number, lease: Held): Promise<void> {
-    await this.kv.delete(this.key(partition), { previousSeq: lease.revision }).catch(() => {});
+  private async release(kv: KV, partition: number, lease: Held): Promise<void> {
+    await kv.delete(this.key(partition), { previousSeq: lease.revision }).catch(() => {});
     this.logger.info("partition released", { partition });
   }
 }

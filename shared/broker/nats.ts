@@ -13,7 +13,7 @@ import type {
   PartitionOwnership,
 } from "../ports/broker.ts";
 import type { BrokerConfig } from "./config.ts";
-import { ensureStreams } from "./jetstream_streams.ts";
+import { ensureLeaseBucket, ensureStreams } from "./jetstream_streams.ts";
 import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
 import { KvPartitionLeases } from "./kv_partition_leases.ts";
@@ -53,14 +53,14 @@ export class NatsBroker implements Broker {
     private readonly deliveryNc: NatsConnection,
     private readonly opts: NatsBrokerOptions,
     names: BrokerNames,
-    streams: Awaited<ReturnType<typeof ensureStreams>>,
+    logId: string,
   ) {
     this.names = names;
     this.js = jetstream(nc, { timeout: 5_000 });
     this.publisher = new JetStreamPublisher(nc);
     this.log = {
       partitions: opts.partitions,
-      id: streams.logId,
+      id: logId,
       append: (message, dedupeKey, timeoutMs) => this.append(message, dedupeKey, timeoutMs),
       read: (partition, after, handle, readOptions) =>
         readPartition(this.js, names.stream, names.partitionSubject(partition), after, handle, {
@@ -69,7 +69,7 @@ export class NatsBroker implements Broker {
         }),
     };
     this.ownership = new KvPartitionLeases(
-      streams.leases,
+      async () => ensureLeaseBucket(nc, await jetstreamManager(nc), names, opts),
       crypto.randomUUID(),
       opts.partitions,
       opts.leaseTtlMs,
@@ -82,6 +82,8 @@ export class NatsBroker implements Broker {
   static async connect(opts: NatsBrokerOptions): Promise<NatsBroker> {
     const options = {
       servers: opts.servers,
+      user: opts.user,
+      pass: opts.password,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
@@ -98,8 +100,8 @@ export class NatsBroker implements Broker {
       });
     try {
       const names = brokerNames(opts.namespace);
-      const streams = await ensureStreams(nc, await jetstreamManager(nc), names, opts);
-      return new NatsBroker(nc, deliveryNc, opts, names, streams);
+      const logId = await ensureStreams(await jetstreamManager(nc), names, opts);
+      return new NatsBroker(nc, deliveryNc, opts, names, logId);
     } catch (err) {
       await Promise.all([nc.close(), deliveryNc.close()]);
       throw err;

@@ -24,7 +24,7 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 /**
  * A nats-server of our own (Debian's binary) with JetStream on a free port, for tests that stop
- * and restart the broker; never the shared one on 4222.
+ * and restart the broker (or start it with `args`, e.g. credentials); never the shared one on 4222.
  */
 export async function startNatsServer(
   opts: { port?: number; storeDir?: string; binary?: string; args?: string[] } = {},
