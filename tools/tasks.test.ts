@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
+import { denoTasks } from "../shared/testing/deno_tasks.ts";
 
-const config = JSON.parse(
-  (await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
-    .replace(/^\s*\/\/.*$/gm, ""),
-) as { tasks: Record<string, string> };
+const tasks = await denoTasks();
 
 Deno.test("the tasks that start a service or migrate read .env (cp .env.example .env)", () => {
-  const reading = Object.entries(config.tasks)
+  const reading = Object.entries(tasks)
     .filter(([name]) => /^(start|dev|migrate:(up|down|status))/.test(name));
   assert.ok(reading.length >= 8);
   for (const [name, command] of reading) assert.match(command, /--env-file=\.env /, name);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { denoTasks } from "../testing/deno_tasks.ts";
 import { ENTRIES, type Entry, permissionFlags, TASKS } from "./permissions.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
 Deno.test("permissions: each deno.json start task runs its entry (reading .env) with exactly these flags", async () => {
-  const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).tasks;
+  const tasks = await denoTasks();
   for (const entry of ENTRIES) {
     assert.equal(
       tasks[TASKS[entry]],
