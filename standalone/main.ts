@@ -1,12 +1,7 @@
 import { z } from "zod";
-import { loadAuthConfig } from "../auth/src/config.ts";
-import { startAuth } from "../auth/src/server.ts";
-import { loadConsumerSettings } from "../consumer/config/config.ts";
-import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
-import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
-import { startConsumer } from "../consumer/internal/app.ts";
-import { loadProducerSettings } from "../producer/config/config.ts";
-import { startProducer } from "../producer/internal/app.ts";
+import { loadAuthConfig, startAuth } from "../auth/mod.ts";
+import { loadConsumerSettings, startConsumer } from "../consumer/mod.ts";
+import { loadProducerSettings, startProducer } from "../producer/mod.ts";
 import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
@@ -76,11 +71,12 @@ const broker: Broker = settings.NATS_URL
   );
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 
-const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));
+const auth = await startAuth(authConfig, { sql, logger: logger.child({ component: "auth" }) });
 const access = new PgChannelAccess(sql);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
 const producer = startProducer(producerSettings, {
-  log: broker.log,
+  sql,
+  broker,
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "producer" }),
@@ -89,9 +85,8 @@ const producer = startProducer(producerSettings, {
 // The page finds auth and the producer on the ports this process actually bound.
 const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: producer.port };
 const consumer = startConsumer({ ...consumerSettings, web }, {
+  sql,
   broker,
-  store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

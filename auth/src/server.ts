@@ -26,11 +26,15 @@ export interface RunningAuth {
   stop(): Promise<void>;
 }
 
+export interface AuthInfra {
+  sql: Sql;
+  logger: Logger;
+}
+
 /** Wires and starts the auth service: HTTP façade and gRPC over one AuthService. */
 export async function startAuth(
   config: AuthConfig,
-  sql: Sql,
-  logger: Logger,
+  { sql, logger }: AuthInfra,
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
