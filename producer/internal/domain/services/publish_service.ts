@@ -4,6 +4,7 @@ import { CLIENT_MSG_ID_PATTERN, dedupeKey } from "../../../../shared/domain/mess
 import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
+import { SpanKind, traced, tracingOn } from "../../../../shared/tracing/tracing.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { type Rate, TokenBucket } from "./token_bucket.ts";
@@ -58,7 +59,22 @@ export class PublishService {
   }
 
   /** Publishes on `lane` keep their order in the log; without one (HTTP) each stands alone. */
-  async publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+  publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+    if (!tracingOn) return this.publishNow(userId, cmd, lane);
+    // The trace starts here; the log adapter carries it on to the consumer.
+    return traced(
+      "rtm.publish",
+      SpanKind.PRODUCER,
+      { "rtm.channel": cmd.channel, "rtm.client_msg_id": cmd.clientMsgId },
+      () => this.publishNow(userId, cmd, lane),
+    );
+  }
+
+  private async publishNow(
+    userId: string,
+    cmd: PublishCommand,
+    lane?: PublishLane,
+  ): Promise<PublishReceipt> {
     const started = performance.now();
     const place = lane?.enter();
     this.inFlight++;
