@@ -59,6 +59,7 @@ Deno.test("tracing: OTEL_DENO=true gives one trace from the producer's publish t
       },
     );
     const [publish] = named("rtm.publish");
+    assert.ok(!publish.parentSpanId, "a socket's publish starts a trace of its own");
     const trace = receiver.spans.filter((s) => s.traceId === publish.traceId);
     const persist = trace.find((s) => s.name === "rtm.persist");
     const fanout = trace.find((s) => s.name === "rtm.fanout");

@@ -35,14 +35,20 @@ function contextOf(traceparent: string | undefined): Context {
   return traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : context.active();
 }
 
-/** Runs `fn` inside a new active span (a child of the active one), ended when `fn` settles. */
+/**
+ * Runs `fn` inside a new active span, ended when `fn` settles: a child of the active span, or with
+ * `newTrace` the root of a trace of its own that links to it.
+ */
 export function traced<T>(
   name: string,
   kind: SpanKind,
   attributes: Attributes,
   fn: () => Promise<T>,
+  { newTrace = false } = {},
 ): Promise<T> {
-  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+  const parent = trace.getSpanContext(context.active());
+  const links = newTrace && parent ? [{ context: parent }] : undefined;
+  return tracer.startActiveSpan(name, { kind, attributes, root: newTrace, links }, async (span) => {
     try {
       return await fn();
     } catch (err) {

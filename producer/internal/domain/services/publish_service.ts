@@ -61,12 +61,15 @@ export class PublishService {
   /** Publishes on `lane` keep their order in the log; without one (HTTP) each stands alone. */
   publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
     if (!tracingOn) return this.publishNow(userId, cmd, lane);
-    // The trace starts here; the log adapter carries it on to the consumer.
+    // The log adapter carries the trace on to the consumer. A socket's publish (one on a lane)
+    // starts a trace of its own: in the socket's upgrade request's trace, every message of the
+    // connection would share one.
     return traced(
       "rtm.publish",
       SpanKind.PRODUCER,
       { "rtm.channel": cmd.channel, "rtm.client_msg_id": cmd.clientMsgId },
       () => this.publishNow(userId, cmd, lane),
+      { newTrace: lane !== undefined },
     );
   }
 
