@@ -1,13 +1,6 @@
 import type { Sql } from "../../shared/db/postgres.ts";
 import { AppError } from "../../shared/errors.ts";
-
-export interface UserRecord {
-  id: string;
-  email: string;
-  displayName: string;
-  passwordHash: string;
-  createdAt: Date;
-}
+import type { UserRecord, UserStore } from "./stores.ts";
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = "23505";
@@ -24,10 +17,9 @@ export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export class UserStore {
+export class PgUserStore implements UserStore {
   constructor(private readonly sql: Sql) {}
 
-  /** CONFLICT when the email is taken. */
   create(email: string, displayName: string, passwordHash: string): Promise<UserRecord> {
     return storeCall(async () => {
       const [row] = await this.sql<UserRecord[]>`
@@ -39,7 +31,6 @@ export class UserStore {
     });
   }
 
-  /** Replaces a password hash unless it changed meanwhile (another login upgraded it first). */
   replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
     return storeCall(async () => {
       await this.sql`

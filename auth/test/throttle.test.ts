@@ -5,10 +5,10 @@ import { AppError } from "../../shared/errors.ts";
 import { ClientAddresses, throttleAddress } from "../src/client_address.ts";
 import { loadSigningKeys } from "../src/keys.ts";
 import { PasswordHasher } from "../src/passwords.ts";
-import { RefreshTokenStore } from "../src/refresh_tokens.ts";
+import { PgRefreshTokenStore } from "../src/refresh_tokens.ts";
 import { AuthService } from "../src/service.ts";
 import { AttemptThrottle } from "../src/throttle.ts";
-import { UserStore } from "../src/users.ts";
+import { PgUserStore } from "../src/users.ts";
 import { WorkGate } from "../src/work_gate.ts";
 import { medianTimes, PASSWORD, postJson, startTestAuth, uniqueEmail } from "./harness.ts";
 
@@ -137,8 +137,8 @@ Deno.test("auth service: failures on one account are throttled whatever the IP",
     const keys = await loadSigningKeys({ keyFile: a.config.keyFile });
     const throttle = () => new AttemptThrottle({ maxAttempts: 3, windowMs: 60_000 });
     const service = new AuthService({
-      users: new UserStore(a.sql),
-      refreshTokens: new RefreshTokenStore(a.sql, { ttlSeconds: 60, familyMaxAgeSeconds: 60 }),
+      users: new PgUserStore(a.sql),
+      refreshTokens: new PgRefreshTokenStore(a.sql, { ttlSeconds: 60, familyMaxAgeSeconds: 60 }),
       keys,
       verifier: new JwtVerifier(createLocalJWKSet(keys.jwks), "iss", "aud"),
       passwords: new PasswordHasher(a.config.scrypt, new WorkGate(2, 8)),

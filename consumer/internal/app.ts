@@ -3,7 +3,7 @@ import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts"
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
-import { createRegistry, metric } from "../../shared/metrics/registry.ts";
+import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
@@ -20,9 +20,9 @@ import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
-import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
-import { PresenceService } from "./domain/services/presence_service.ts";
-import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
+import { liveDelivery } from "./live_delivery.ts";
+import { consumerMetrics } from "./metrics.ts";
+import { startResyncTimer } from "./resync_timer.ts";
 
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
@@ -48,78 +48,28 @@ export interface RunningConsumer {
 export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): RunningConsumer {
   const { logger } = deps;
   const registry = createRegistry("consumer");
-  const sockets = metric.gauge(registry, "rtm_sockets", "Open subscriber sockets");
-  const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
-  const batchLatency = metric.latency(
-    registry,
-    "rtm_persist_batch_seconds",
-    "Time to store one batch",
-  );
-  const deliveryLatency = metric.latency(
-    registry,
-    "rtm_delivery_latency_seconds",
-    "Publish time to the socket writes of a live message (once per message)",
-  );
-  const delivered = metric.counter(registry, "rtm_messages_delivered_total", "Frames to sockets");
-  const slowConsumers = metric.counter(
-    registry,
-    "rtm_slow_consumer_closes_total",
-    "Sockets cut off as slow consumers",
-  );
-  const deadLetters = metric.counter(registry, "rtm_dead_letters_total", "Dead-lettered messages");
-  const partitions = metric.gauge(
-    registry,
-    "rtm_persist_partitions_owned",
-    "Log partitions this instance persists",
-  );
-  metric.observedTotal(
-    registry,
-    "rtm_delivery_received_total",
-    "Delivery messages this instance received from NATS (for channels its sockets follow)",
-    () => deps.broker.delivery.received,
-  );
-  const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
+  const metrics = consumerMetrics(registry, {
+    deliveryReceived: () => deps.broker.delivery.received,
+    subscriptions: () => hub.subscriptionCount,
+    deadLettersStored: () => deps.broker.deadLetters.count().catch(() => -1),
+  });
 
-  // The hub and presence report to each other: subscriptions make presence, presence changes
-  // go out to the channel's subscribers (only after start(), when `hub` exists), coalesced.
-  const coalescer = new PresenceCoalescer(
-    1000 / config.presence.flushesPerSecond,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
-  );
-  const presence = new PresenceService(
-    deps.broker.signals,
-    config.presence,
-    (change) => coalescer.add(change),
-  );
-  const hub = new SubscriptionHub(
-    deps.store,
-    deps.access,
-    {
-      fannedOut: (m, sockets) => {
-        delivered.inc(sockets);
-        deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
-      },
-      replayed: () => delivered.inc(),
-    },
-    presence,
-    config.sockets.maxSubscriptionsPerSocket,
-    deps.broker.delivery,
-  );
+  const { hub, presence, coalescer } = liveDelivery({
+    store: deps.store,
+    access: deps.access,
+    observer: metrics.delivery,
+    signals: deps.broker.signals,
+    delivery: deps.broker.delivery,
+    presence: config.presence,
+    maxSubscriptionsPerSocket: config.sockets.maxSubscriptionsPerSocket,
+  });
   presence.start();
   // Revocations reach every instance (this one included) over the broker's signals.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
     deps.access.forget(channel, userId);
     hub.revoke(channel, userId);
   });
-  // One resync at a time; a slow database makes the next tick skip, never pile up.
-  let resyncing = false;
-  const resyncTimer = setInterval(() => {
-    if (resyncing) return;
-    resyncing = true;
-    hub.resync().catch((err) => logger.warn("delivery resync failed", { err }))
-      .finally(() => resyncing = false);
-  }, config.delivery.resyncMs);
+  const stopResync = startResyncTimer(() => hub.resync(), config.delivery.resyncMs, logger);
 
   const persist = new PersistService(
     deps.broker.log,
@@ -128,15 +78,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     deps.broker.delivery,
     deps.broker.deadLetters,
     config.persist,
-    {
-      batchStored: (size, seconds) => {
-        batchSize.observe(size);
-        batchLatency.observe(seconds);
-      },
-      deadLettered: () => deadLetters.inc(),
-      storeFailed: () => storeFailures.inc(),
-      partitionsOwned: (n) => partitions.set(n),
-    },
+    metrics.persist,
     logger,
   );
   const stopPersist = new AbortController();
@@ -154,10 +96,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       maxQueuedFrames: config.sockets.maxQueuedFrames,
     },
     logger,
-    {
-      connections: (n) => sockets.set(n),
-      slowConsumer: () => slowConsumers.inc(),
-    },
+    metrics.sockets,
   );
 
   let draining = false;
@@ -194,18 +133,6 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   mountWebRoutes(app, pageAssets(), config.web);
-  metric.observed(
-    registry,
-    "rtm_subscriptions",
-    "Active channel subscriptions",
-    () => hub.subscriptionCount,
-  );
-  metric.observed(
-    registry,
-    "rtm_dead_letters_stored",
-    "Dead letters held in the dead-letter stream (all instances)",
-    () => deps.broker.deadLetters.count().catch(() => -1),
-  );
   const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
 
   return {
@@ -216,7 +143,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeRevocations();
-      clearInterval(resyncTimer);
+      stopResync();
       presence.stop();
       deps.sessions.stop();
       coalescer.stop();

@@ -1,7 +1,8 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
+import { activeTraceparent, inTrace, tracingOn } from "../tracing/tracing.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
   AppendResult,
@@ -146,6 +147,8 @@ export class NatsBroker implements Broker {
       message.channel,
     );
     if (!this.healthy()) throw unavailable();
+    // Read now: the publish itself runs at the end of the turn, outside the caller's span.
+    const trace = tracingOn ? activeTraceparent() : undefined;
     try {
       const ack = await this.soon(() =>
         this.publisher.publish(
@@ -153,6 +156,7 @@ export class NatsBroker implements Broker {
           encoder.encode(JSON.stringify(message)),
           dedupeKey,
           timeoutMs,
+          trace,
         )
       );
       return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
@@ -173,6 +177,7 @@ export class NatsBroker implements Broker {
         this.deliveryNc.publish(
           this.names.deliverySubject(message.channel),
           encoder.encode(JSON.stringify(message)),
+          tracingOn ? traceHeaders() : undefined,
         );
       }
     },
@@ -184,7 +189,10 @@ export class NatsBroker implements Broker {
           if (err) return;
           this.delivery.received++;
           const parsed = StoredMessage.safeParse(safeJson(msg.data));
-          if (parsed.success) onMessage(parsed.data);
+          if (!parsed.success) return;
+          const trace = tracingOn ? msg.headers?.get("traceparent") : undefined;
+          if (trace) inTrace(trace, () => onMessage(parsed.data));
+          else onMessage(parsed.data);
         },
       });
       return {
@@ -235,4 +243,13 @@ export class NatsBroker implements Broker {
 
 function unavailable(): AppError {
   return new AppError("UNAVAILABLE", "message store unavailable, retry with the same clientMsgId");
+}
+
+/** The active span's trace as NATS headers (none when no span is active). */
+function traceHeaders() {
+  const traceparent = activeTraceparent();
+  if (!traceparent) return undefined;
+  const h = headers();
+  h.set("traceparent", traceparent);
+  return { headers: h };
 }

@@ -4,6 +4,7 @@ import { CLIENT_MSG_ID_PATTERN, dedupeKey } from "../../../../shared/domain/mess
 import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
+import { SpanKind, traced, tracingOn } from "../../../../shared/tracing/tracing.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
@@ -59,7 +60,25 @@ export class PublishService {
   }
 
   /** Publishes on `lane` keep their order in the log; without one (HTTP) each stands alone. */
-  async publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+  publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+    if (!tracingOn) return this.publishNow(userId, cmd, lane);
+    // The log adapter carries the trace on to the consumer. A socket's publish (one on a lane)
+    // starts a trace of its own: in the socket's upgrade request's trace, every message of the
+    // connection would share one.
+    return traced(
+      "rtm.publish",
+      SpanKind.PRODUCER,
+      { "rtm.channel": cmd.channel, "rtm.client_msg_id": cmd.clientMsgId },
+      () => this.publishNow(userId, cmd, lane),
+      { newTrace: lane !== undefined },
+    );
+  }
+
+  private async publishNow(
+    userId: string,
+    cmd: PublishCommand,
+    lane?: PublishLane,
+  ): Promise<PublishReceipt> {
     const started = performance.now();
     const place = lane?.enter();
     this.inFlight++;
