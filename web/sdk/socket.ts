@@ -3,7 +3,7 @@ import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { TokenKeeper } from "./tokens.ts";
 
 /**
- * The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. `rtm.v2`
+ * The subprotocols of docs/PROTOCOL.md: browsers cannot set headers, so the token rides here. `rtm.v2`
  * (several frames per WebSocket frame, one per line) is preferred; a server that only speaks
  * `rtm.v1` picks that.
  */
