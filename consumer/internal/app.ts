@@ -12,6 +12,9 @@ import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
+import { mountSseRoutes } from "./adapters/inbound/sse/routes.ts";
+import { SseServer } from "./adapters/inbound/sse/server.ts";
+import { SseTickets } from "./adapters/inbound/sse/tickets.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { AccessCache } from "./domain/ports/membership.ts";
@@ -48,6 +51,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   const { logger } = deps;
   const registry = createRegistry("consumer");
   const sockets = metric.gauge(registry, "rtm_sockets", "Open subscriber sockets");
+  const sseStreams = metric.gauge(registry, "rtm_sse_streams", "Open Server-Sent Events streams");
   const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
   const batchLatency = metric.latency(
     registry,
@@ -187,6 +191,19 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       },
     }),
   });
+  const sse = new SseServer(
+    hub,
+    deps.access,
+    {
+      maxConnections: config.sockets.maxConnections,
+      maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
+      maxSubscriptionsPerStream: config.sockets.maxSubscriptionsPerSocket,
+      maxBufferedBytes: config.sockets.maxBufferedBytes,
+    },
+    logger,
+    { streams: (n) => sseStreams.set(n), slowConsumer: () => slowConsumers.inc() },
+  );
+  mountSseRoutes(app, { verifier: deps.verifier, tickets: new SseTickets(), sse });
   mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
     registry,
@@ -212,6 +229,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
+      sse.closeAll();
       await socketServer.closeAll();
       await server.shutdown();
     },
