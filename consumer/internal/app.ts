@@ -224,12 +224,12 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     stop: async () => {
       draining = true;
       socketServer.stopAccepting();
+      sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
       await persisting;
       unsubscribeRevocations();
       clearInterval(resyncTimer);
       presence.stop();
-      sse.closeAll();
       await socketServer.closeAll();
       await server.shutdown();
     },
