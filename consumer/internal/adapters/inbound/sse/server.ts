@@ -1,5 +1,5 @@
 import { ChannelId } from "../../../../../shared/domain/channel.ts";
-import { AppError } from "../../../../../shared/errors.ts";
+import { AppError, toAppError } from "../../../../../shared/errors.ts";
 import { ExpiryWheel } from "../../../../../shared/http/expiry_wheel.ts";
 import type { Logger } from "../../../../../shared/logging/logger.ts";
 import type { ChannelAccess } from "../../../../../shared/ports/channel_access.ts";
@@ -102,7 +102,7 @@ export class SseServer {
     for (const channel of channels) {
       // The request id of each `subscribed` frame is its channel.
       this.hub.subscribe(stream, channel, channel, resumedFrom.get(channel)).catch((err) => {
-        const e = err instanceof AppError ? err : new AppError("INTERNAL", "internal error");
+        const e = toAppError(err);
         if (e.code === "INTERNAL") this.logger.error("SSE subscribe failed", { err });
         // Ended: the client reconnects with its Last-Event-ID and resumes.
         stream.close({ id: channel, type: "error", code: e.code, message: e.message, channel });

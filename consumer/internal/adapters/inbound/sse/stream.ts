@@ -1,3 +1,4 @@
+import { AppError } from "../../../../../shared/errors.ts";
 import type { Principal } from "../../../../../shared/ports/tokens.ts";
 import {
   type ServerFrame,
@@ -103,7 +104,7 @@ export class SseStream implements Subscriber {
     if (this.queued() <= this.host.maxBufferedBytes) return true;
     // Cut off rather than buffer without bound; the client resumes from its Last-Event-ID.
     this.host.slowConsumer(this);
-    this.controller.error(new Error("slow consumer"));
+    this.controller.error(new AppError("RATE_LIMITED", "slow consumer: cut off"));
     this.end();
     return false;
   }
