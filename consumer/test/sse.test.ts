@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { MessageFrame } from "../../shared/protocol/frames.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
 import { login, registerAndLogin } from "../../shared/testing/infra.ts";
 import { SseClient, type SseEvent } from "../../shared/testing/sse_client.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
@@ -17,9 +18,9 @@ async function eventsOf(client: SseClient, type: string, count: number): Promise
   return events;
 }
 
-Deno.test("consumer: SSE streams the socket's messages, resumes exactly with Last-Event-ID, checks tickets and ends at token expiry", async () => {
+Deno.test("consumer: SSE streams the socket's messages, resumes exactly with Last-Event-ID, checks tickets and caps, ends at token expiry", async () => {
   const system = await startDistributed({
-    env: { ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) },
+    env: { ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS), MAX_CONNECTIONS_PER_USER: "3" },
   });
   const consumer = system.consumerUrls[0];
   try {
@@ -39,6 +40,12 @@ Deno.test("consumer: SSE streams the socket's messages, resumes exactly with Las
       assert.equal(ack.type, "ack");
     };
     await publish(a); // seq a:1, before the stream: not delivered without a resume point
+    // Acked is in JetStream; the stream's head is read from PostgreSQL: wait until it is there.
+    const auth0 = { authorization: `Bearer ${user.token}` };
+    await eventually(`${a}:1 stored`, async () => {
+      const res = await fetch(`${consumer}/v1/channels/${a}/messages`, { headers: auth0 });
+      return (await res.json()).lastSeq === 1;
+    });
     const url = `${consumer}/v1/sse?channels=${a},${b}`;
     const auth = async () => ({
       authorization: `Bearer ${(await login(system.authUrl, user.email)).token}`,
@@ -59,7 +66,7 @@ Deno.test("consumer: SSE streams the socket's messages, resumes exactly with Las
       `${(e.frame as MessageFrame).channel}:${(e.frame as MessageFrame).seq}`
     );
     assert.deepEqual([...pos].sort(), [`${a}:2`, `${b}:1`].sort());
-    assert.equal(seen[1].id, `${pos[1]},${pos[0]}`);
+    assert.equal(seen[1].id, `${pos[1]},${pos[0]}`, JSON.stringify(seen));
     await first.close();
 
     // Gone: messages published meanwhile are delivered on resume, once each, in order.
@@ -97,6 +104,13 @@ Deno.test("consumer: SSE streams the socket's messages, resumes exactly with Las
     const badCursor = await fetch(url, { headers: { ...await auth(), "last-event-id": "x" } });
     assert.equal(badCursor.status, 400);
     await badCursor.body?.cancel();
+
+    // Streams count against the per-user cap as sockets do (apart from them).
+    const open = await Promise.all([1, 2, 3].map(async () => SseClient.open(url, await auth())));
+    const over = await fetch(url, { headers: await auth() });
+    assert.equal(over.status, 429, await over.clone().text());
+    assert.match((await over.json()).error.message, /too many connections for this user/);
+    for (const stream of open) await stream.close();
 
     // The stream ends when its token does, with a last error event.
     const expiring = await SseClient.open(url, await auth());
