@@ -15,6 +15,9 @@ import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
 import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
+import { mountSseRoutes } from "./adapters/inbound/sse/routes.ts";
+import { SseServer } from "./adapters/inbound/sse/server.ts";
+import { SseTickets } from "./adapters/inbound/sse/tickets.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
@@ -132,6 +135,19 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     }),
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
+  const sse = new SseServer(
+    hub,
+    deps.access,
+    {
+      maxConnections: config.sockets.maxConnections,
+      maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
+      maxSubscriptionsPerStream: config.sockets.maxSubscriptionsPerSocket,
+      maxBufferedBytes: config.sockets.maxBufferedBytes,
+    },
+    logger,
+    metrics.sse,
+  );
+  mountSseRoutes(app, { verifier: deps.verifier, tickets: new SseTickets(), sse });
   mountWebRoutes(app, pageAssets(), config.web);
   const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
 
@@ -140,6 +156,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     stop: async () => {
       draining = true;
       socketServer.stopAccepting();
+      sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
       await persisting;
       unsubscribeRevocations();

@@ -18,6 +18,7 @@ export function consumerMetrics(registry: Registry, read: ConsumerReadings): {
   persist: PersistObserver;
   delivery: DeliveryObserver;
   sockets: { connections(n: number): void; slowConsumer(): void };
+  sse: { streams(n: number): void; slowConsumer(): void };
 } {
   // Persistence.
   const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
@@ -65,6 +66,7 @@ export function consumerMetrics(registry: Registry, read: ConsumerReadings): {
     "rtm_slow_consumer_closes_total",
     "Sockets cut off as slow consumers",
   );
+  const sseStreams = metric.gauge(registry, "rtm_sse_streams", "Open Server-Sent Events streams");
   return {
     persist: {
       batchStored: (size, seconds) => {
@@ -84,6 +86,10 @@ export function consumerMetrics(registry: Registry, read: ConsumerReadings): {
     },
     sockets: {
       connections: (n) => sockets.set(n),
+      slowConsumer: () => slowConsumers.inc(),
+    },
+    sse: {
+      streams: (n) => sseStreams.set(n),
       slowConsumer: () => slowConsumers.inc(),
     },
   };
