@@ -3,10 +3,13 @@ import { loadAuthConfig } from "../auth/src/config.ts";
 import { startAuth } from "../auth/src/server.ts";
 import { loadConsumerSettings } from "../consumer/config/config.ts";
 import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
+import { PgChannelRoster } from "../consumer/internal/adapters/outbound/pg_channel_roster.ts";
 import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../consumer/internal/app.ts";
 import { loadProducerSettings } from "../producer/config/config.ts";
+import { PgServerPublishAccess } from "../producer/internal/adapters/outbound/pg_server_publish_access.ts";
 import { startProducer } from "../producer/internal/app.ts";
+import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
 import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
@@ -78,10 +81,14 @@ logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" })
 
 const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));
 const access = new PgChannelAccess(sql);
+const apiKeys = new PgApiKeys(sql);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
 const producer = startProducer(producerSettings, {
   log: broker.log,
+  signals: broker.signals,
   access,
+  serverAccess: new PgServerPublishAccess(sql),
+  apiKeys,
   verifier: auth.verifier,
   logger: logger.child({ component: "producer" }),
   readiness,
@@ -92,6 +99,8 @@ const consumer = startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),
+  roster: new PgChannelRoster(sql),
+  apiKeys: apiKeys,
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

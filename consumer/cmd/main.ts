@@ -1,3 +1,4 @@
+import { PgApiKeys } from "../../shared/apikeys/pg_api_keys.ts";
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
@@ -8,6 +9,7 @@ import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
 import { loadConsumerConfig } from "../config/config.ts";
 import { PgChannelDirectory } from "../internal/adapters/outbound/pg_channel_directory.ts";
+import { PgChannelRoster } from "../internal/adapters/outbound/pg_channel_roster.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../internal/app.ts";
 
@@ -22,6 +24,8 @@ const consumer = startConsumer(config, {
   broker,
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),
+  roster: new PgChannelRoster(sql),
+  apiKeys: new PgApiKeys(sql),
   access: new PgChannelAccess(sql),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,

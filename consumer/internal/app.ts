@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -11,14 +12,18 @@ import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
-import type { AccessCache } from "./domain/ports/membership.ts";
+import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
+import type { AccessCache, MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
+import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
 const REVOKED_TOPIC = "membership-revoked";
@@ -29,6 +34,8 @@ export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
   directory: ChannelDirectory;
+  roster: ChannelRoster;
+  apiKeys: ApiKeyLookup;
   access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
   logger: Logger;
@@ -174,18 +181,37 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     handlers: subscriberHandlers(hub),
     online: (channel) => presence.online(channel),
   });
+  const membershipEvents: MembershipEvents = {
+    revoked: (channel, userId) => {
+      try {
+        deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
+      } catch (err) {
+        // Broker down: caches still expire within their TTL.
+        logger.warn("revocation not announced", { channel, err });
+      }
+    },
+  };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, deps.access, {
-      revoked: (channel, userId) => {
-        try {
-          deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
-        } catch (err) {
-          // Broker down: caches still expire within their TTL.
-          logger.warn("revocation not announced", { channel, err });
-        }
-      },
-    }),
+    channels: new ChannelService(deps.directory, deps.access, membershipEvents),
+  });
+  // Backends' commands to users' sockets reach every instance, this one included.
+  const userSessions = new SignalUserSessions(deps.broker.signals);
+  const stopUserCommands = userSessions.listen({
+    closeUser: (userId, code, reason) => socketServer.closeUser(userId, code, reason),
+    unsubscribeUser: (userId, channel) =>
+      hub.revoke(channel, userId, "unsubscribed by the application"),
+  });
+  mountServerAdminRoutes(app, {
+    guard: new ApiKeyGuard(deps.apiKeys),
+    store: deps.store,
+    admin: new ServerAdmin(
+      deps.directory,
+      deps.roster,
+      userSessions,
+      membershipEvents,
+      (channel) => presence.online(channel),
+    ),
   });
   mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
@@ -210,6 +236,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeRevocations();
+      stopUserCommands();
       clearInterval(resyncTimer);
       presence.stop();
       await socketServer.closeAll();

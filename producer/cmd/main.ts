@@ -1,3 +1,4 @@
+import { PgApiKeys } from "../../shared/apikeys/pg_api_keys.ts";
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
@@ -6,6 +7,7 @@ import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
 import { loadProducerConfig } from "../config/config.ts";
+import { PgServerPublishAccess } from "../internal/adapters/outbound/pg_server_publish_access.ts";
 import { startProducer } from "../internal/app.ts";
 
 /** Distributed mode: the producer as its own process against real NATS and PostgreSQL. */
@@ -16,7 +18,10 @@ const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
 const producer = startProducer(config, {
   log: broker.log,
+  signals: broker.signals,
   access: new PgChannelAccess(sql),
+  serverAccess: new PgServerPublishAccess(sql),
+  apiKeys: new PgApiKeys(sql),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },

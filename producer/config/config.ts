@@ -16,6 +16,9 @@ export const ProducerSettingsSchema = z.object({
   USER_RATE_PER_SECOND: z.coerce.number().int().positive().optional(),
   USER_RATE_BURST: z.coerce.number().int().positive().optional(),
   FLOOD_STRIKES: env.positiveInt(200),
+  // Server API publishes, per sender (the system user is one sender for all of a backend's).
+  SERVER_RATE_PER_SECOND: env.positiveInt(1_000),
+  SERVER_RATE_BURST: env.positiveInt(2_000),
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
@@ -30,6 +33,8 @@ export interface PublishLimits {
   publishTimeoutMs: number;
   connectionRate: Rate;
   userRate: Rate;
+  /** Per sender of server API publishes. */
+  serverRate: Rate;
   /** RATE_LIMITED answers a socket may collect (regained at its rate) before it is closed (4029). */
   floodStrikes: number;
   maxConnections: number;
@@ -64,6 +69,7 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
         perSecond: e.USER_RATE_PER_SECOND ?? 2 * e.RATE_PER_SECOND,
         burst: e.USER_RATE_BURST ?? 2 * e.RATE_BURST,
       },
+      serverRate: { perSecond: e.SERVER_RATE_PER_SECOND, burst: e.SERVER_RATE_BURST },
       floodStrikes: e.FLOOD_STRIKES,
       maxConnections: e.MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,

@@ -1,18 +1,31 @@
+import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
-import type { MessageLog } from "../../shared/ports/broker.ts";
+import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
+import { closeOnDisconnect } from "../../shared/sessions/disconnects.ts";
 import type { ProducerConfig } from "../config/config.ts";
 import { mountProducerRoutes } from "./adapters/inbound/http_routes.ts";
+import {
+  MAX_BROADCAST_LIST_BYTES,
+  mountServerPublishRoutes,
+} from "./adapters/inbound/server_routes.ts";
+import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
+import { ServerPublisher } from "./domain/services/server_publisher.ts";
 
 export interface ProducerDeps {
   log: MessageLog;
+  /** Where a backend's disconnect of a user arrives (the consumer announces it). */
+  signals: Signals;
   access: ChannelAccess;
+  /** Where server API publishes may go (any channel, as any user: see PgServerPublishAccess). */
+  serverAccess: ChannelAccess;
+  apiKeys: ApiKeyLookup;
   verifier: TokenVerifier;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -43,13 +56,21 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
   );
   const connections = metric.gauge(registry, "rtm_connections", "Open publisher sockets");
 
-  const service = new PublishService(deps.log, deps.access, config.limits, {
+  const observer: PublishObserver = {
     published: (result, seconds) => {
       publishes.inc({ result });
       if (result === "ok" || result === "duplicate") publishLatency.observe(seconds);
     },
     logAppended: (seconds) => ackLatency.observe(seconds),
-  });
+  };
+  const service = new PublishService(deps.log, deps.access, config.limits, observer);
+  // Backends publish through the same path, only with their own access rule and rate.
+  const serverService = new PublishService(
+    deps.log,
+    deps.serverAccess,
+    { ...config.limits, userRate: config.limits.serverRate },
+    observer,
+  );
   const sockets = new SocketServer(
     deps.verifier,
     {
@@ -62,6 +83,8 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     { connections: (n) => connections.set(n), slowConsumer: () => {} },
   );
 
+  const stopDisconnects = closeOnDisconnect(deps.signals, sockets);
+
   let draining = false;
   const app = createServiceApp({
     service: "producer",
@@ -69,7 +92,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     logger: deps.logger,
     readiness: deps.readiness,
     draining: () => draining,
-    maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
+    maxBodyBytes: config.limits.maxBodyBytes * 6 + MAX_BROADCAST_LIST_BYTES + 1024,
     corsOrigins: config.corsOrigins,
   });
   mountProducerRoutes(app, {
@@ -77,6 +100,10 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     verifier: deps.verifier,
     sockets,
     flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
+  });
+  mountServerPublishRoutes(app, {
+    guard: new ApiKeyGuard(deps.apiKeys),
+    publisher: new ServerPublisher(serverService),
   });
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
 
@@ -86,9 +113,10 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
       deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
       sockets.stopAccepting();
+      stopDisconnects();
       // Load balancers see /ready 503 and move new clients away while open sockets still work.
       await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
-      await service.drain(DRAIN_TIMEOUT_MS);
+      await Promise.all([service.drain(DRAIN_TIMEOUT_MS), serverService.drain(DRAIN_TIMEOUT_MS)]);
       // One macrotask, so the replies of the publishes that just finished are sent first.
       await new Promise((resolve) => setTimeout(resolve, 0));
       await sockets.closeAll();

@@ -155,6 +155,13 @@ export class SocketServer {
     return response;
   }
 
+  /** Closes every socket of `userId` on this instance; resolves how many there were. */
+  closeUser(userId: string, code: number, reason: string): number {
+    const theirs = [...this.sessions].filter((s) => s.principal.userId === userId);
+    for (const s of theirs) s.close(code, reason);
+    return theirs.length;
+  }
+
   /** Refuses new upgrades from now on (the first step of a graceful drain). */
   stopAccepting(): void {
     this.draining = true;

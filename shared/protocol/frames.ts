@@ -112,6 +112,8 @@ export const CloseCode = {
   FRAME_TOO_LARGE: 4009,
   RATE_LIMITED: 4029,
   TOKEN_EXPIRED: 4001,
+  /** A backend disconnected the user (server API): final, clients must not reconnect. */
+  DISCONNECTED: 4003,
   SLOW_CONSUMER: 4008,
   TOO_MANY_CONNECTIONS: 4030,
 } as const;

@@ -5,6 +5,8 @@ import type { TokenKeeper } from "./tokens.ts";
 /** The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. */
 const PROTOCOL = "rtm.v1";
 const TOKEN_EXPIRED = 4001;
+/** The application's backend disconnected this user (server API): reconnecting is not wanted. */
+const DISCONNECTED = 4003;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -111,6 +113,7 @@ export class ServiceSocket {
     this.ws = undefined;
     clearInterval(this.heartbeat);
     if (this.stopped) return;
+    if (code === DISCONNECTED) return this.close();
     this.setState("reconnecting");
     if (code === TOKEN_EXPIRED) {
       // The server closed at the token's expiry: renew and come back at once.

@@ -184,8 +184,8 @@ export class SubscriptionHub {
     }
   }
 
-  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked). */
-  revoke(channel: string, userId: string): void {
+  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked, or a backend's call). */
+  revoke(channel: string, userId: string, why = `no longer a member of channel ${channel}`): void {
     for (const sub of [...this.byChannel.get(channel)?.values() ?? []]) {
       if (sub.subscriber.userId !== userId) continue;
       this.remove(sub.subscriber.id, channel);
@@ -193,7 +193,7 @@ export class SubscriptionHub {
         type: "error",
         code: "FORBIDDEN",
         channel,
-        message: `no longer a member of channel ${channel}; unsubscribed`,
+        message: `${why}; unsubscribed`,
       });
     }
   }
