@@ -83,7 +83,7 @@ const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }
 const access = new PgChannelAccess(sql);
 const apiKeys = new PgApiKeys(sql);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
-const producer = startProducer(producerSettings, {
+const producer = await startProducer(producerSettings, {
   log: broker.log,
   signals: broker.signals,
   access,
@@ -95,7 +95,7 @@ const producer = startProducer(producerSettings, {
 });
 // The page finds auth and the producer on the ports this process actually bound.
 const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: producer.port };
-const consumer = startConsumer({ ...consumerSettings, web }, {
+const consumer = await startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),

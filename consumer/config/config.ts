@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 
 // The distributed services' default ports, where the page looks for auth and the producer.
@@ -9,6 +10,10 @@ const DEFAULT_PRODUCER_PORT = 8080;
 /** The consumer's own settings, shared by the distributed process and the single-node start. */
 export const ConsumerSettingsSchema = z.object({
   CONSUMER_PORT: env.port(8081),
+  // The server API (all but publishing) over gRPC, only when a port is set (plaintext, so
+  // loopback unless told otherwise).
+  CONSUMER_GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CONSUMER_GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   PERSIST_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(256),
   /** Batches an instance stores at once over all its partitions (each is one transaction). */
   PERSIST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -41,6 +46,8 @@ export interface WebEndpoints {
 
 export interface ConsumerConfig {
   port: number;
+  /** Where the server API is served over gRPC; not at all when absent. */
+  grpc?: GrpcListen;
   persist: { batchSize: number; concurrency: number };
   sockets: {
     maxConnections: number;
@@ -64,6 +71,9 @@ export function loadConsumerSettings(vars?: Record<string, string | undefined>):
 function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
   return {
     port: e.CONSUMER_PORT,
+    ...(e.CONSUMER_GRPC_PORT === undefined
+      ? {}
+      : { grpc: { host: e.CONSUMER_GRPC_HOST, port: e.CONSUMER_GRPC_PORT } }),
     persist: { batchSize: e.PERSIST_BATCH_SIZE, concurrency: e.PERSIST_CONCURRENCY },
     sockets: {
       maxConnections: e.CONSUMER_MAX_CONNECTIONS,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
+import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -12,6 +13,7 @@ import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
@@ -30,6 +32,9 @@ const REVOKED_TOPIC = "membership-revoked";
 const Revocation = z.object({ channel: z.string(), userId: z.string() });
 type Revocation = z.infer<typeof Revocation>;
 
+/** As the HTTP body limit: no server API request of the consumer's comes near it. */
+const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
+
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
   store: MessageStore;
@@ -44,6 +49,8 @@ export interface ConsumerDeps {
 
 export interface RunningConsumer {
   port: number;
+  /** The server API's gRPC port, when configured. */
+  grpcPort?: number;
   /**
    * Graceful drain: stop reading, finish each partition's batch in hand and hand the partitions
    * over, tell peers this instance's users left, close sockets with 1001.
@@ -51,7 +58,10 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): RunningConsumer {
+export async function startConsumer(
+  config: ConsumerConfig,
+  deps: ConsumerDeps,
+): Promise<RunningConsumer> {
   const { logger } = deps;
   const registry = createRegistry("consumer");
   const sockets = metric.gauge(registry, "rtm_sockets", "Open subscriber sockets");
@@ -202,17 +212,20 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     unsubscribeUser: (userId, channel) =>
       hub.revoke(channel, userId, "unsubscribed by the application"),
   });
-  mountServerAdminRoutes(app, {
-    guard: new ApiKeyGuard(deps.apiKeys),
-    store: deps.store,
-    admin: new ServerAdmin(
-      deps.directory,
-      deps.roster,
-      userSessions,
-      membershipEvents,
-      (channel) => presence.online(channel),
-    ),
-  });
+  const guard = new ApiKeyGuard(deps.apiKeys);
+  const admin = new ServerAdmin(
+    deps.directory,
+    deps.roster,
+    userSessions,
+    membershipEvents,
+    (channel) => presence.online(channel),
+  );
+  mountServerAdminRoutes(app, { guard, admin, store: deps.store });
+  const grpc = config.grpc && await serveServerApi(
+    config.grpc,
+    serverAdminCalls(admin, deps.store, guard, logger),
+    MAX_GRPC_MESSAGE_BYTES,
+  );
   mountWebRoutes(app, pageAssets(), config.web);
   metric.observed(
     registry,
@@ -230,6 +243,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
 
   return {
     port: server.port,
+    grpcPort: grpc?.port,
     stop: async () => {
       draining = true;
       socketServer.stopAccepting();
@@ -240,7 +254,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       clearInterval(resyncTimer);
       presence.stop();
       await socketServer.closeAll();
-      await server.shutdown();
+      await Promise.all([server.shutdown(), grpc?.stop()]);
     },
   };
 }

@@ -16,7 +16,7 @@ setLogLevel(config.logLevel);
 const logger = createLogger({ service: "producer" });
 const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
-const producer = startProducer(config, {
+const producer = await startProducer(config, {
   log: broker.log,
   signals: broker.signals,
   access: new PgChannelAccess(sql),

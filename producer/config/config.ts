@@ -2,11 +2,16 @@ import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
+import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import type { Rate } from "../internal/domain/services/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
   PRODUCER_PORT: env.port(8080),
+  // The server API's Publish and Broadcast over gRPC, only when a port is set (plaintext, so
+  // loopback unless told otherwise).
+  PRODUCER_GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PRODUCER_GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   MAX_BODY_BYTES: brokerEnv.MAX_BODY_BYTES,
   MAX_FRAME_BYTES: env.positiveInt(1024 * 1024),
   PUBLISH_TIMEOUT_MS: env.positiveInt(2_000),
@@ -44,6 +49,8 @@ export interface PublishLimits {
 /** What the producer itself needs, whatever the mode; broker and keys come as dependencies. */
 export interface ProducerConfig {
   port: number;
+  /** Where the server API is served over gRPC; not at all when absent. */
+  grpc?: GrpcListen;
   limits: PublishLimits;
   /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
   drainGraceMs: number;
@@ -60,6 +67,9 @@ export function loadProducerSettings(vars?: Record<string, string | undefined>):
 function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): ProducerConfig {
   return {
     port: e.PRODUCER_PORT,
+    ...(e.PRODUCER_GRPC_PORT === undefined
+      ? {}
+      : { grpc: { host: e.PRODUCER_GRPC_HOST, port: e.PRODUCER_GRPC_PORT } }),
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxFrameBytes: e.MAX_FRAME_BYTES,

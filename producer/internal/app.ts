@@ -1,4 +1,5 @@
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
+import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -9,6 +10,7 @@ import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import { closeOnDisconnect } from "../../shared/sessions/disconnects.ts";
 import type { ProducerConfig } from "../config/config.ts";
+import { serverPublishCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountProducerRoutes } from "./adapters/inbound/http_routes.ts";
 import {
   MAX_BROADCAST_LIST_BYTES,
@@ -33,13 +35,18 @@ export interface ProducerDeps {
 
 export interface RunningProducer {
   port: number;
+  /** The server API's gRPC port, when configured. */
+  grpcPort?: number;
   /** Graceful drain: refuse new sockets, finish in-flight publishes, close sockets with 1001. */
   stop(): Promise<void>;
 }
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export function startProducer(config: ProducerConfig, deps: ProducerDeps): RunningProducer {
+export async function startProducer(
+  config: ProducerConfig,
+  deps: ProducerDeps,
+): Promise<RunningProducer> {
   const registry = createRegistry("producer");
   const publishes = metric.counter(registry, "rtm_publishes_total", "Publishes by result", [
     "result",
@@ -85,6 +92,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
 
   const stopDisconnects = closeOnDisconnect(deps.signals, sockets);
 
+  const maxBodyBytes = config.limits.maxBodyBytes * 6 + MAX_BROADCAST_LIST_BYTES + 1024;
   let draining = false;
   const app = createServiceApp({
     service: "producer",
@@ -92,7 +100,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     logger: deps.logger,
     readiness: deps.readiness,
     draining: () => draining,
-    maxBodyBytes: config.limits.maxBodyBytes * 6 + MAX_BROADCAST_LIST_BYTES + 1024,
+    maxBodyBytes,
     corsOrigins: config.corsOrigins,
   });
   mountProducerRoutes(app, {
@@ -101,14 +109,19 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     sockets,
     flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
   });
-  mountServerPublishRoutes(app, {
-    guard: new ApiKeyGuard(deps.apiKeys),
-    publisher: new ServerPublisher(serverService),
-  });
+  const guard = new ApiKeyGuard(deps.apiKeys);
+  const publisher = new ServerPublisher(serverService);
+  mountServerPublishRoutes(app, { guard, publisher });
+  const grpc = config.grpc && await serveServerApi(
+    config.grpc,
+    serverPublishCalls(publisher, guard, deps.logger),
+    maxBodyBytes,
+  );
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
 
   return {
     port: server.port,
+    grpcPort: grpc?.port,
     stop: async () => {
       deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
@@ -120,7 +133,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
       // One macrotask, so the replies of the publishes that just finished are sent first.
       await new Promise((resolve) => setTimeout(resolve, 0));
       await sockets.closeAll();
-      await server.shutdown();
+      await Promise.all([server.shutdown(), grpc?.stop()]);
       deps.logger.info("drained");
     },
   };

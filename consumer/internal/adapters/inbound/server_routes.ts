@@ -17,7 +17,17 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const body = <T extends z.ZodType>(schema: T) => ({ ...jsonContent(schema), required: true });
 const Kind = z.enum(["public", "private", "direct"]);
 const Accepted = z.object({ userId: z.uuid() }).openapi("ServerCommandAccepted");
-const channelParam = { params: z.object({ id: ChannelId }) };
+/** Requests' parts, also what the gRPC calls validate against. */
+export const UserParam = z.object({ id: z.uuid() });
+export const ChannelParam = z.object({ id: ChannelId });
+export const UnsubscribeBody = z.object({ channel: ChannelId });
+export const CreateChannelBody = z.object({
+  id: ChannelId,
+  kind: z.enum(["public", "private"]),
+  owner: z.uuid().optional().openapi({ description: "its owner; no person when absent" }),
+});
+export const MemberParams = z.object({ id: ChannelId, userId: z.uuid() });
+const channelParam = { params: ChannelParam };
 
 const disconnect = createRoute({
   method: "post",
@@ -27,7 +37,7 @@ const disconnect = createRoute({
   description: "Sockets close with code 4003, which the SDK takes as final: it does not " +
     "reconnect. The user's tokens stay valid; a client that ignores the code can come back.",
   security,
-  request: { params: z.object({ id: z.uuid() }) },
+  request: { params: UserParam },
   responses: {
     202: json(Accepted, "announced to every instance"),
     ...errorResponses(400, 401, 403, 503),
@@ -42,7 +52,7 @@ const unsubscribe = createRoute({
   description: "Each subscription ends with an error frame naming the channel; the SDK does not " +
     "subscribe again by itself. Membership is unchanged.",
   security,
-  request: { params: z.object({ id: z.uuid() }), body: body(z.object({ channel: ChannelId })) },
+  request: { params: UserParam, body: body(UnsubscribeBody) },
   responses: {
     202: json(Accepted.extend({ channel: z.string() }), "announced to every instance"),
     ...errorResponses(400, 401, 403, 503),
@@ -106,11 +116,7 @@ const create = createRoute({
   summary: "Create a channel (API key scope: moderate)",
   security,
   request: {
-    body: body(z.object({
-      id: ChannelId,
-      kind: z.enum(["public", "private"]),
-      owner: z.uuid().optional().openapi({ description: "its owner; no person when absent" }),
-    })),
+    body: body(CreateChannelBody),
   },
   responses: {
     201: json(
@@ -143,7 +149,7 @@ const removeMember = createRoute({
   tags,
   summary: "Remove a member; off a public channel their subscriptions end (scope: moderate)",
   security,
-  request: { params: z.object({ id: ChannelId, userId: z.uuid() }) },
+  request: { params: MemberParams },
   responses: {
     204: { description: "removed" },
     ...errorResponses(400, 401, 403, 404, 503),

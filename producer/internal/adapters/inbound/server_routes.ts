@@ -11,6 +11,20 @@ const MAX_BROADCAST_CHANNELS = 1_000;
 /** What the longest channel list adds to a request (64 characters, quotes and a comma each). */
 export const MAX_BROADCAST_LIST_BYTES = MAX_BROADCAST_CHANNELS * 67;
 
+/** The request bodies, also what the gRPC calls validate against. */
+export const ServerPublishBody = z.object({
+  channel: ChannelId,
+  body: z.string().openapi({ example: "deploy finished" }),
+  clientMsgId: ClientMsgId.optional(),
+  sender: z.uuid().optional().openapi({ description: "a user id; the system if absent" }),
+}).openapi("ServerPublishRequest");
+
+export const ServerBroadcastBody = z.object({
+  channels: z.array(ChannelId).min(1).max(MAX_BROADCAST_CHANNELS),
+  body: z.string(),
+  clientMsgId: ClientMsgId.optional(),
+}).openapi("ServerBroadcastRequest");
+
 const publishRoute = createRoute({
   method: "post",
   path: "/v1/server/publish",
@@ -20,17 +34,7 @@ const publishRoute = createRoute({
     "retry with the same clientMsgId (and sender) gets the same receipt and stores nothing new.",
   security: apiKeySecurity,
   request: {
-    body: {
-      ...jsonContent(
-        z.object({
-          channel: ChannelId,
-          body: z.string().openapi({ example: "deploy finished" }),
-          clientMsgId: ClientMsgId.optional(),
-          sender: z.uuid().optional().openapi({ description: "a user id; the system if absent" }),
-        }).openapi("ServerPublishRequest"),
-      ),
-      required: true,
-    },
+    body: { ...jsonContent(ServerPublishBody), required: true },
   },
   responses: {
     202: { description: "stored in the durable log", ...jsonContent(Receipt) },
@@ -47,16 +51,7 @@ const broadcastRoute = createRoute({
     "clientMsgId and channels that already have theirs are not written again.",
   security: apiKeySecurity,
   request: {
-    body: {
-      ...jsonContent(
-        z.object({
-          channels: z.array(ChannelId).min(1).max(MAX_BROADCAST_CHANNELS),
-          body: z.string(),
-          clientMsgId: ClientMsgId.optional(),
-        }).openapi("ServerBroadcastRequest"),
-      ),
-      required: true,
-    },
+    body: { ...jsonContent(ServerBroadcastBody), required: true },
   },
   responses: {
     202: {
