@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
+import { type WebhookConfig, webhookEnv, webhooksFrom } from "./webhooks.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 
 // The distributed services' default ports, where the page looks for auth and the producer.
@@ -30,6 +31,7 @@ export const ConsumerSettingsSchema = z.object({
   // Where browsers reach auth and the producer; unset: the page's host on ports 8082 / 8080.
   WEB_AUTH_URL: z.url().optional(),
   WEB_PRODUCER_URL: z.url().optional(),
+  ...webhookEnv,
   ...corsEnv,
 });
 
@@ -62,6 +64,8 @@ export interface ConsumerConfig {
   /** Where the chat page calls auth and the producer. */
   web: WebEndpoints;
   corsOrigins: string[];
+  /** Where every stored message is announced; no webhooks when absent. */
+  webhooks?: WebhookConfig;
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -92,6 +96,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       producerPort: DEFAULT_PRODUCER_PORT,
     },
     corsOrigins: e.CORS_ORIGINS,
+    webhooks: webhooksFrom(e),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
@@ -17,6 +18,7 @@ import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
 import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
@@ -26,6 +28,7 @@ import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
+import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
 const REVOKED_TOPIC = "membership-revoked";
@@ -36,7 +39,10 @@ type Revocation = z.infer<typeof Revocation>;
 const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
 
 export interface ConsumerDeps {
-  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
+  /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
+  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
+    logQueues?: LogQueues;
+  };
   store: MessageStore;
   directory: ChannelDirectory;
   roster: ChannelRoster;
@@ -153,6 +159,20 @@ export async function startConsumer(
     },
     logger,
   );
+  const stopWebhooks = new AbortController();
+  if (config.webhooks) {
+    if (!deps.broker.logQueues) throw new Error("webhooks need the NATS broker (set NATS_URL)");
+    const dispatcher = new WebhookDispatcher(
+      deps.broker.logQueues,
+      deps.broker.log.partitions,
+      new HttpWebhookSender(config.webhooks.key, config.webhooks.timeoutMs),
+      deps.broker.deadLetters,
+      config.webhooks,
+      logger.child({ component: "webhooks" }),
+    );
+    // Not awaited on stop: an entry in flight is simply handed out again later.
+    dispatcher.run(stopWebhooks.signal).catch((err) => logger.error("webhooks stopped", { err }));
+  }
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -248,6 +268,7 @@ export async function startConsumer(
       draining = true;
       socketServer.stopAccepting();
       stopPersist.abort();
+      stopWebhooks.abort();
       await persisting;
       unsubscribeRevocations();
       stopUserCommands();

@@ -1,5 +1,10 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import {
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -12,7 +17,9 @@ import type {
   PartitionedLog,
   PartitionOwnership,
 } from "../ports/broker.ts";
+import type { LogQueues } from "../ports/log_queues.ts";
 import type { BrokerConfig } from "./config.ts";
+import { openLogQueue } from "./jetstream_log_queue.ts";
 import { ensureStreams } from "./jetstream_streams.ts";
 import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
@@ -47,10 +54,12 @@ export class NatsBroker implements Broker {
   private readonly following = new Map<string, (message: StoredMessage) => void>();
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership;
+  readonly logQueues: LogQueues;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly deliveryNc: NatsConnection,
+    jsm: JetStreamManager,
     private readonly opts: NatsBrokerOptions,
     names: BrokerNames,
     streams: Awaited<ReturnType<typeof ensureStreams>>,
@@ -67,6 +76,17 @@ export class NatsBroker implements Broker {
           ...readOptions,
           logger: opts.logger,
         }),
+    };
+    this.logQueues = {
+      open: (name, partition, { ackWaitMs }) =>
+        openLogQueue(
+          this.js,
+          jsm,
+          names.stream,
+          names.partitionSubject(partition),
+          `${name}-p${partition}`,
+          ackWaitMs,
+        ),
     };
     this.ownership = new KvPartitionLeases(
       streams.leases,
@@ -98,8 +118,9 @@ export class NatsBroker implements Broker {
       });
     try {
       const names = brokerNames(opts.namespace);
-      const streams = await ensureStreams(nc, await jetstreamManager(nc), names, opts);
-      return new NatsBroker(nc, deliveryNc, opts, names, streams);
+      const jsm = await jetstreamManager(nc);
+      const streams = await ensureStreams(nc, jsm, names, opts);
+      return new NatsBroker(nc, deliveryNc, jsm, opts, names, streams);
     } catch (err) {
       await Promise.all([nc.close(), deliveryNc.close()]);
       throw err;
