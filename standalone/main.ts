@@ -3,6 +3,7 @@ import { loadAuthConfig } from "../auth/src/config.ts";
 import { startAuth } from "../auth/src/server.ts";
 import { loadConsumerSettings } from "../consumer/config/config.ts";
 import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
+import { PgHistoryPruner } from "../consumer/internal/adapters/outbound/pg_history_pruner.ts";
 import { PgChannelRoster } from "../consumer/internal/adapters/outbound/pg_channel_roster.ts";
 import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../consumer/internal/app.ts";
@@ -100,6 +101,7 @@ const consumer = await startConsumer({ ...consumerSettings, web }, {
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),
   roster: new PgChannelRoster(sql),
+  pruner: new PgHistoryPruner(sql),
   apiKeys: apiKeys,
   access,
   verifier: auth.verifier,

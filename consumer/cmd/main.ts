@@ -9,6 +9,7 @@ import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
 import { loadConsumerConfig } from "../config/config.ts";
 import { PgChannelDirectory } from "../internal/adapters/outbound/pg_channel_directory.ts";
+import { PgHistoryPruner } from "../internal/adapters/outbound/pg_history_pruner.ts";
 import { PgChannelRoster } from "../internal/adapters/outbound/pg_channel_roster.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { startConsumer } from "../internal/app.ts";
@@ -25,6 +26,7 @@ const consumer = await startConsumer(config, {
   store: new PgMessageStore(sql),
   directory: new PgChannelDirectory(sql),
   roster: new PgChannelRoster(sql),
+  pruner: new PgHistoryPruner(sql),
   apiKeys: new PgApiKeys(sql),
   access: new PgChannelAccess(sql),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),

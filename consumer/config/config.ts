@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { Namespaces } from "../../shared/namespaces/namespaces.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import { type WebhookConfig, webhookEnv, webhooksFrom } from "./webhooks.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
@@ -32,6 +33,9 @@ export const ConsumerSettingsSchema = z.object({
   WEB_AUTH_URL: z.url().optional(),
   WEB_PRODUCER_URL: z.url().optional(),
   ...webhookEnv,
+  NAMESPACES_FILE: z.string().optional(),
+  /** How often namespaces' history retention runs (a bounded amount each time). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   ...corsEnv,
 });
 
@@ -66,6 +70,8 @@ export interface ConsumerConfig {
   corsOrigins: string[];
   /** Where every stored message is announced; no webhooks when absent. */
   webhooks?: WebhookConfig;
+  namespaces: Namespaces;
+  retention: { intervalMs: number };
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -97,6 +103,8 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
     },
     corsOrigins: e.CORS_ORIGINS,
     webhooks: webhooksFrom(e),
+    namespaces: Namespaces.load(e.NAMESPACES_FILE),
+    retention: { intervalMs: e.RETENTION_INTERVAL_MS },
   };
 }
 

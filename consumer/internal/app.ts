@@ -21,12 +21,19 @@ import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
 import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { AccessCache, MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import {
+  namespaceAllows,
+  namespacedPresence,
+  refuseUnknownNamespaces,
+} from "./domain/services/namespace_policy.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
+import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
@@ -46,6 +53,7 @@ export interface ConsumerDeps {
   store: MessageStore;
   directory: ChannelDirectory;
   roster: ChannelRoster;
+  pruner: HistoryPruner;
   apiKeys: ApiKeyLookup;
   access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
@@ -102,17 +110,22 @@ export async function startConsumer(
   );
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
 
+  const { namespaces } = config;
+  const access = refuseUnknownNamespaces(deps.access, namespaces);
   // The hub and presence report to each other: subscriptions make presence, presence changes
   // go out to the channel's subscribers (only after start(), when `hub` exists).
   const presence = new PresenceService(
     deps.broker.signals,
     config.presence,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+    ({ channel, joined, left }) => {
+      if (namespaceAllows(namespaces, channel, "joinLeave")) {
+        hub.broadcastPresence({ type: "presence", channel, joined, left });
+      }
+    },
   );
   const hub = new SubscriptionHub(
     deps.store,
-    deps.access,
+    access,
     {
       fannedOut: (m, sockets) => {
         delivered.inc(sockets);
@@ -120,7 +133,7 @@ export async function startConsumer(
       },
       replayed: () => delivered.inc(),
     },
-    presence,
+    namespacedPresence(presence, namespaces),
     config.sockets.maxSubscriptionsPerSocket,
     deps.broker.delivery,
   );
@@ -159,7 +172,8 @@ export async function startConsumer(
     },
     logger,
   );
-  const stopWebhooks = new AbortController();
+  // Webhooks and history retention, until stop().
+  const stopBackground = new AbortController();
   if (config.webhooks) {
     if (!deps.broker.logQueues) throw new Error("webhooks need the NATS broker (set NATS_URL)");
     const dispatcher = new WebhookDispatcher(
@@ -171,8 +185,15 @@ export async function startConsumer(
       logger.child({ component: "webhooks" }),
     );
     // Not awaited on stop: an entry in flight is simply handed out again later.
-    dispatcher.run(stopWebhooks.signal).catch((err) => logger.error("webhooks stopped", { err }));
+    dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));
   }
+  const retention = new RetentionService(
+    deps.pruner,
+    namespaces.withRetention(),
+    config.retention.intervalMs,
+    logger,
+  );
+  const retaining = retention.run(stopBackground.signal);
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -205,7 +226,7 @@ export async function startConsumer(
   });
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
-    access: deps.access,
+    access,
     store: deps.store,
     sockets: socketServer,
     handlers: subscriberHandlers(hub),
@@ -223,7 +244,7 @@ export async function startConsumer(
   };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, deps.access, membershipEvents),
+    channels: new ChannelService(deps.directory, access, membershipEvents),
   });
   // Backends' commands to users' sockets reach every instance, this one included.
   const userSessions = new SignalUserSessions(deps.broker.signals);
@@ -268,8 +289,8 @@ export async function startConsumer(
       draining = true;
       socketServer.stopAccepting();
       stopPersist.abort();
-      stopWebhooks.abort();
-      await persisting;
+      stopBackground.abort();
+      await Promise.all([persisting, retaining]);
       unsubscribeRevocations();
       stopUserCommands();
       clearInterval(resyncTimer);

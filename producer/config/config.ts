@@ -2,6 +2,7 @@ import { z } from "zod";
 import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
+import { Namespaces } from "../../shared/namespaces/namespaces.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import type { Rate } from "../internal/domain/services/token_bucket.ts";
 
@@ -27,6 +28,7 @@ export const ProducerSettingsSchema = z.object({
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
+  NAMESPACES_FILE: z.string().optional(),
   ...corsEnv,
 });
 
@@ -55,6 +57,7 @@ export interface ProducerConfig {
   /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
   drainGraceMs: number;
   corsOrigins: string[];
+  namespaces: Namespaces;
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
@@ -86,6 +89,7 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
     },
     drainGraceMs: e.DRAIN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS,
+    namespaces: Namespaces.load(e.NAMESPACES_FILE),
   };
 }
 

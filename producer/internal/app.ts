@@ -18,6 +18,7 @@ import {
 } from "./adapters/inbound/server_routes.ts";
 import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
+import { namespacePublishRules } from "./domain/services/namespace_rules.ts";
 import { ServerPublisher } from "./domain/services/server_publisher.ts";
 
 export interface ProducerDeps {
@@ -70,13 +71,20 @@ export async function startProducer(
     },
     logAppended: (seconds) => ackLatency.observe(seconds),
   };
-  const service = new PublishService(deps.log, deps.access, config.limits, observer);
+  const service = new PublishService(
+    deps.log,
+    deps.access,
+    config.limits,
+    observer,
+    namespacePublishRules(config.namespaces, "client"),
+  );
   // Backends publish through the same path, only with their own access rule and rate.
   const serverService = new PublishService(
     deps.log,
     deps.serverAccess,
     { ...config.limits, userRate: config.limits.serverRate },
     observer,
+    namespacePublishRules(config.namespaces, "server"),
   );
   const sockets = new SocketServer(
     deps.verifier,
