@@ -1,7 +1,7 @@
 /** CPU time of processes from /proc, to say which process limited a step. */
 const TICKS_PER_SECOND = 100;
 
-async function cpuSeconds(pid: number): Promise<number> {
+export async function cpuSeconds(pid: number): Promise<number> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.

@@ -1,6 +1,6 @@
 import type { LatencySummary } from "./histogram.ts";
 import type { Ledger } from "./ledger.ts";
-import { inBatches, Probe, Publisher, Subscriber } from "./load.ts";
+import { type Connect, inBatches, openSocket, Probe, Publisher, Subscriber } from "./load.ts";
 
 export interface Topology {
   publishers: number;
@@ -50,6 +50,7 @@ export class FanoutLoad {
     topology: Topology,
     ledger: Ledger,
     prefix: string,
+    connect: Connect = openSocket,
   ): Promise<FanoutLoad> {
     const channelIds = Array.from({ length: topology.channels }, (_, i) => `${prefix}-${i}`);
     const current = { probe: new Probe() };
@@ -57,11 +58,11 @@ export class FanoutLoad {
     const publishers = await inBatches(
       topology.publishers,
       8,
-      (i) => Publisher.open(urls.producerWs, token, `${prefix}-p${i}`, ledger, probe),
+      (i) => Publisher.open(urls.producerWs, token, `${prefix}-p${i}`, ledger, probe, connect),
     );
     const total = topology.channels * topology.subscribersPerChannel;
     const subscribers = await inBatches(total, 50, async (i) => {
-      const s = await Subscriber.open(urls.consumerWs, token, probe);
+      const s = await Subscriber.open(urls.consumerWs, token, probe, connect);
       const channel = channelIds[i % topology.channels];
       await s.subscribe(channel, ledger, i < topology.channels);
       return s;

@@ -22,9 +22,39 @@ function sentAt(body: string): number {
   return parseFloat(body);
 }
 
+/** The subprotocols the load generator offers: `rtm.v2` (batched) unless `--protocol=rtm.v1`. */
+let offered = ["rtm.v2", "rtm.v1"];
+export function offerProtocols(protocols: string[]): void {
+  offered = protocols;
+}
+
+/**
+ * What the load generator needs of a connection: a WebSocket, or a peer's client wrapped to look
+ * like one (bench/peers/socketio_client.ts hands over frames already parsed).
+ */
+export interface FrameSocket {
+  readonly protocol: string;
+  onmessage: ((e: MessageEvent) => void) | null;
+  send(data: string): void;
+  close(): void;
+}
+
+/** Opens a connection for the load generator: `openSocket` unless a peer needs its own client. */
+export type Connect = (url: string, token: string) => Promise<FrameSocket>;
+
+/** The frames of one received frame: under rtm.v2, one JSON frame per line. */
+function framesOf(ws: FrameSocket, data: unknown): ServerFrame[] {
+  if (typeof data !== "string") return [data as ServerFrame];
+  if (ws.protocol !== "rtm.v2") return [JSON.parse(data)];
+  return data.split("\n").map((line) => JSON.parse(line));
+}
+
 /** Opens a WebSocket with a bearer token; rejects on error or after `timeoutMs`. */
 export function openSocket(url: string, token: string, timeoutMs = 15_000): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const ws = new WebSocket(url, {
+    headers: { authorization: `Bearer ${token}` },
+    protocols: offered,
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.close();
@@ -65,12 +95,14 @@ export class Publisher {
   private readonly pending = new Map<number, { t: number; channel: string; clientMsgId: string }>();
 
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: FrameSocket,
     private readonly name: string,
     private readonly ledger: Ledger,
     private readonly probe: () => Probe,
   ) {
-    ws.onmessage = (e) => this.onFrame(JSON.parse(e.data as string) as ServerFrame);
+    ws.onmessage = (e) => {
+      for (const frame of framesOf(ws, e.data)) this.onFrame(frame);
+    };
   }
 
   static async open(
@@ -79,8 +111,9 @@ export class Publisher {
     name: string,
     ledger: Ledger,
     probe: () => Probe,
+    connect: Connect = openSocket,
   ): Promise<Publisher> {
-    return new Publisher(await openSocket(url, token), name, ledger, probe);
+    return new Publisher(await connect(url, token), name, ledger, probe);
   }
 
   get inFlight(): number {
@@ -122,10 +155,15 @@ export class Publisher {
 export class Subscriber {
   private track?: SubscriberTrack;
 
-  private constructor(private readonly ws: WebSocket, private readonly probe: () => Probe) {}
+  private constructor(private readonly ws: FrameSocket, private readonly probe: () => Probe) {}
 
-  static async open(url: string, token: string, probe: () => Probe): Promise<Subscriber> {
-    return new Subscriber(await openSocket(url, token), probe);
+  static async open(
+    url: string,
+    token: string,
+    probe: () => Probe,
+    connect: Connect = openSocket,
+  ): Promise<Subscriber> {
+    return new Subscriber(await connect(url, token), probe);
   }
 
   /** Subscribes and resolves once `subscribed` arrives; messages then go to the ledger. */
@@ -136,15 +174,16 @@ export class Subscriber {
         timeoutMs,
       );
       this.ws.onmessage = (e) => {
-        const frame = JSON.parse(e.data as string) as ServerFrame;
-        if (frame.type === "message") return this.onMessage(frame);
-        if (frame.type === "subscribed") {
-          clearTimeout(timer);
-          this.track = ledger.subscriber(channel, frame.lastSeq, witness);
-          resolve();
-        } else if (frame.type === "error") {
-          clearTimeout(timer);
-          reject(new Error(`subscribe ${channel}: ${frame.code} ${frame.message}`));
+        for (const frame of framesOf(this.ws, e.data)) {
+          if (frame.type === "message") this.onMessage(frame);
+          else if (frame.type === "subscribed") {
+            clearTimeout(timer);
+            this.track = ledger.subscriber(channel, frame.lastSeq, witness);
+            resolve();
+          } else if (frame.type === "error") {
+            clearTimeout(timer);
+            reject(new Error(`subscribe ${channel}: ${frame.code} ${frame.message}`));
+          }
         }
       };
       this.ws.send(JSON.stringify({ id: 1, type: "subscribe", channel }));

@@ -21,6 +21,8 @@ import { type DurableResult, durableScenario } from "./durable.ts";
 import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
 import { describeMachine, type Machine } from "./machine.ts";
+import { offerProtocols } from "./load.ts";
+import { type PeerResult, PEERS, peerScenario } from "./peers.ts";
 import { type Profile, PROFILES } from "./profiles.ts";
 import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
 
@@ -36,6 +38,8 @@ export interface BenchResults {
   latency?: MeasuredStep;
   connections?: ConnectionsResult;
   cluster?: ClusterStep[];
+  /** The same workload against non-durable peers (bench/peers/), each with its own ledger. */
+  peers?: PeerResult[];
   correctness: { violations: number; examples: string[]; publishErrors: number };
   failures: string[];
   targets: TargetCheck[];
@@ -55,7 +59,11 @@ const profile = PROFILES[Deno.args.includes("--quick") ? "quick" : "full"];
 // --only=fan-out,latency: just those scenarios (while tuning one); correctness is always checked,
 // and a partial run never replaces RESULTS.json / RESULTS.md.
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
-const recordsResults = profile.name === "full" && !only;
+// --protocol=rtm.v1: the load generator's sockets speak rtm.v1 (one frame per WebSocket frame)
+// instead of rtm.v2, for an A/B of batched frames.
+const protocol = Deno.args.find((a) => a.startsWith("--protocol="))?.slice("--protocol=".length);
+if (protocol) offerProtocols([protocol]);
+const recordsResults = profile.name === "full" && !only && !protocol;
 const LATENCY_WARMUP_MS = 3_000;
 const began = performance.now();
 const progress = (scenario: string) => (line: string) =>
@@ -265,6 +273,25 @@ try {
       await consumer.stop();
     }
   });
+
+  for (const name of Object.keys(PEERS)) {
+    await run(`peers: ${name}`, async () => {
+      const log = progress(`peer ${name}`);
+      const peer = await peerScenario({
+        name,
+        topology,
+        rates: profile.fanoutRates,
+        stepMs: profile.stepMs,
+        graceMs: profile.graceMs,
+        latency: { rate: profile.latencyRate, warmupMs: LATENCY_WARMUP_MS, ms: profile.latencyMs },
+        progress: log,
+        stepLine,
+      });
+      (results.peers ??= []).push(peer);
+      log(`highest sustained ${peer.bestRate} msg/s, ${peer.violations} violations`);
+      if (peer.violations) throw new Error(`${name}: ${peer.examples.join("; ")}`);
+    });
+  }
 
   await run("correctness", async () => {
     const verdict = ledger.verify(await channelFacts(sys.databaseUrl));

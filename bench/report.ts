@@ -127,6 +127,16 @@ export function renderTable(r: BenchResults): string {
     "durable path ÷ JetStream→PostgreSQL",
     fmt(ratio(r.durable?.persistedPerSec, durable?.persistedPerSec)),
   ]);
+  for (const p of r.peers ?? []) {
+    rows.push([`peer ${p.name}`, "highest sustained fan-out", `${p.bestRate} msg/s`]);
+    rows.push([`peer ${p.name}`, "latency 1,000/s: publish→delivery", lat(p.latency.delivery)]);
+    rows.push([
+      "ratio",
+      `ours ÷ ${p.name}: sustained msg/s · p99 delivery at 1,000/s`,
+      `${fmt(ratio(r.fanout?.bestRate, p.bestRate))} · ` +
+      fmt(ratio(r.latency?.delivery.p99, p.latency.delivery.p99)),
+    ]);
+  }
   for (const t of r.targets) {
     rows.push(["target", t.name, `${t.value ?? "—"} (${t.target}) ${t.met ? "met" : "MISSED"}`]);
   }
@@ -246,7 +256,26 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
         `CPU %: ${Object.entries(r.durable.cpu).map(([k, v]) => `${k} ${v}`).join(", ")}.`
       : "- Our durable path: not measured",
     "",
-    "## 5. Correctness",
+    "## 5. Peers: the same workload without durability",
+    "",
+    r.peers?.length
+      ? [
+        "Started by the bench on loopback (bench/peers/): a bare `ws` relay and a Socket.IO 4.8 " +
+        "server (WebSocket transport), each fanning out in memory and acking once it has; same " +
+        "topology, rates, load generator and ledger. Ratio = ours ÷ peer.",
+        "",
+        "| peer | highest sustained msg/s | ratio | p99 delivery at 1,000/s ms | ratio | violations |",
+        "| --- | --- | --- | --- | --- | --- |",
+        ...r.peers.map((p) =>
+          `| ${p.name} | ${p.bestRate} | ${fmt(ratio(r.fanout?.bestRate, p.bestRate))} | ` +
+          `${p.latency.delivery.p99} | ${
+            fmt(ratio(r.latency?.delivery.p99, p.latency.delivery.p99))
+          } | ${p.violations} |`
+        ),
+      ].join("\n")
+      : "- not measured in this run (`deno task bench --only=peers` runs them alone)",
+    "",
+    "## 6. Correctness",
     "",
     r.correctness.violations === 0 && r.failures.length === 0
       ? "No violation: every acked message stored once with a gap-free seq, delivered once and in " +

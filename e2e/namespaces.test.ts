@@ -10,6 +10,7 @@ import type {
 import { registerAndLogin } from "../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../shared/testing/system.ts";
 import { WsClient } from "../shared/testing/ws_client.ts";
+import { eventually } from "../shared/testing/eventually.ts";
 
 const NAMESPACES = {
   news: { clientPublish: false, maxBodyBytes: 16 },
@@ -83,12 +84,11 @@ Deno.test("channel namespaces: server-only publishing, body limit, retention, pr
           assert.equal((await serverPublish("short:log", `#${i}`)).status, 202);
         }
         let rows: { seq: number }[] = [];
-        for (let i = 0; i < 100; i++) {
+        await eventually("all but the newest 3 pruned", async () => {
           rows = await sql<{ seq: number }[]>`
-          select seq::int from messages where channel_id = 'short:log' order by seq`;
-          if (rows.length === 3 && rows[2].seq === 10) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+            select seq::int from messages where channel_id = 'short:log' order by seq`;
+          return rows.length === 3 && rows[2].seq === 10;
+        });
         assert.deepEqual(rows.map((r) => r.seq), [8, 9, 10]);
 
         const sub = await connect(system.consumerUrls[0], alice.token);
@@ -120,13 +120,14 @@ Deno.test("channel namespaces: server-only publishing, body limit, retention, pr
       for (let i = 1; i <= 2; i++) {
         assert.equal((await serverPublish("brief:flash", `#${i}`)).status, 202);
       }
-      let left = -1;
-      for (let i = 0; i < 60 && left !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        [{ left }] = await sql<{ left: number }[]>`
-          select count(*)::int as left from messages where channel_id = 'brief:flash'`;
-      }
-      assert.equal(left, 0);
+      // Both stored (last seq 2), then both pruned.
+      await eventually("both stored and pruned", async () => {
+        const [row] = await sql<{ last: number; left: number }[]>`
+          select c.last_seq::int as last,
+            (select count(*)::int from messages where channel_id = c.id) as left
+          from channels c where c.id = 'brief:flash'`;
+        return row?.last === 2 && row.left === 0;
+      });
       const sub = await connect(system.consumerUrls[0], alice.token);
       const frame = await sub.request<SubscribedFrame>({
         id: "c",
@@ -153,12 +154,14 @@ Deno.test("channel namespaces: server-only publishing, body limit, retention, pr
         });
         return (await res.json()).online as string[];
       };
-      await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(await online("quiet:room"), []);
-      assert.deepEqual(
-        (await online("hush:room")).sort(),
-        [alice.userId, bob.userId].sort(),
+      await eventually(
         "presence itself is on",
+        async () => (await online("hush:room")).length === 2,
+      );
+      assert.deepEqual(
+        await online("quiet:room"),
+        [],
+        "subscribed before the hush room, never listed",
       );
       for (const ws of [quiet, hushA, hushB]) {
         await assert.rejects(ws.next<PresenceFrame>((f) => f.type === "presence", 300));

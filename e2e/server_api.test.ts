@@ -6,6 +6,7 @@ import type { ErrorFrame, MessageFrame, SubscribedFrame } from "../shared/protoc
 import { registerAndLogin } from "../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../shared/testing/system.ts";
 import { WsClient } from "../shared/testing/ws_client.ts";
+import { eventually } from "../shared/testing/eventually.ts";
 
 /** A server API call as a backend makes it. */
 async function call(
@@ -27,13 +28,10 @@ async function call(
   return { status: res.status, json: text ? JSON.parse(text) : {} };
 }
 
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000) {
-  const until = Date.now() + ms;
+/** The value `read` gives once `ok` holds (within the deadline of `eventually`). */
+async function polled<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean) {
   let value = await read();
-  while (!ok(value) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
+  await eventually(what, async () => ok(value = await read()));
   return value;
 }
 
@@ -150,13 +148,13 @@ Deno.test("server API over HTTP: keys, publish, broadcast, history, channels, me
         assert.deepEqual(receipts.map((r) => r.channel), channels);
         const retry = await call(producer, "POST", "/v1/server/broadcast", admin, request);
         assert.deepEqual(retry.json, first.json, "the retry stores nothing new");
-        const stored = await eventually(
+        const stored = await polled(
+          "100 channels stored",
           () =>
             sql<{ channel_id: string; n: number }[]>`
           select channel_id, count(*)::int as n from messages
           where client_msg_id = 'bcast-1' group by channel_id`,
           (rows) => rows.length === 100,
-          30_000,
         );
         assert.equal(stored.length, 100);
         assert.ok(stored.every((r) => r.n === 1 && channels.includes(r.channel_id)));
@@ -186,7 +184,8 @@ Deno.test("server API over HTTP: keys, publish, broadcast, history, channels, me
         "from the system",
       ]);
       // alice subscribed on consumer 0; consumer 1 knows it through presence signals.
-      const presence = await eventually(
+      const presence = await polled(
+        "alice online on consumer 1",
         () => call(consumer1, "GET", `/v1/server/channels/${channel}/presence`, reader),
         (r) => (r.json.online as string[]).includes(alice.userId),
       );
@@ -286,7 +285,7 @@ Deno.test("server API over HTTP: keys, publish, broadcast, history, channels, me
     );
 
     await t.step(
-      "disconnect closes the user's sockets on both consumers and the producer, 4003",
+      "disconnect closes the user's sockets on both consumers and the producer, 4010",
       async () => {
         const bob = await registerAndLogin(system.authUrl);
         const bobs = [
@@ -308,7 +307,7 @@ Deno.test("server API over HTTP: keys, publish, broadcast, history, channels, me
             ws.closed,
             new Promise((r) => setTimeout(() => r("still open"), 10_000)),
           ]);
-          assert.deepEqual(closed, { code: 4003, reason: "disconnected by the application" });
+          assert.deepEqual(closed, { code: 4010, reason: "disconnected by the application" });
         }
         const pong = await bystander.request({ id: "p", type: "ping" });
         assert.equal(pong.type, "pong", "other users stay connected");

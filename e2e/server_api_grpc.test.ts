@@ -9,6 +9,7 @@ import type { ErrorFrame, SubscribedFrame } from "../shared/protocol/frames.ts";
 import { registerAndLogin } from "../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../shared/testing/system.ts";
 import { WsClient } from "../shared/testing/ws_client.ts";
+import { eventually } from "../shared/testing/eventually.ts";
 
 type Call = <T = Record<string, unknown>>(
   method: string,
@@ -141,10 +142,10 @@ Deno.test("server API over gRPC: the producer publishes, a consumer serves the r
         { channel: room },
         reader,
       );
-      for (let i = 0; i < 100 && page.last_seq < 2; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      await eventually("both messages stored", async () => {
         page = await consumer.call("GetHistory", { channel: room }, reader);
-      }
+        return page.last_seq === 2;
+      });
       assert.deepEqual(page.messages.map((m) => [m.seq, m.body]), [[1, "one"], [2, "two"]]);
       const newest = await consumer.call<typeof page>(
         "GetHistory",
@@ -174,10 +175,10 @@ Deno.test("server API over gRPC: the producer publishes, a consumer serves the r
         { channel: room },
         reader,
       );
-      for (let i = 0; i < 50 && presence.online.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      await eventually("alice online", async () => {
         presence = await consumer.call("GetPresence", { channel: room }, reader);
-      }
+        return presence.online.length > 0;
+      });
       assert.deepEqual(presence, { channel: room, online: [alice.userId] });
 
       await consumer.call("UnsubscribeUser", { user_id: alice.userId, channel: room }, admin);
@@ -185,7 +186,7 @@ Deno.test("server API over gRPC: the producer publishes, a consumer serves the r
       assert.equal(ended.channel, room);
 
       await consumer.call("DisconnectUser", { user_id: alice.userId }, admin);
-      assert.deepEqual(await ws.closed, { code: 4003, reason: "disconnected by the application" });
+      assert.deepEqual(await ws.closed, { code: 4010, reason: "disconnected by the application" });
 
       assert.deepEqual(
         await consumer.call("RemoveMember", { channel: room, user_id: alice.userId }, admin),

@@ -8,6 +8,8 @@ import { connectPostgres } from "../shared/db/postgres.ts";
 import { freePort } from "../shared/testing/infra.ts";
 import { startDistributed } from "../shared/testing/system.ts";
 import { verifyWebhook, webhookKey } from "../shared/webhooks/signature.ts";
+import { eventually } from "../shared/testing/eventually.ts";
+import { sleep } from "../shared/async/sleep.ts";
 
 /** An application's endpoint: verifies every request, keeps each event once, in arrival order. */
 class Receiver {
@@ -53,12 +55,9 @@ class Receiver {
     return out;
   }
 
-  async until(count: number, timeoutMs = 30_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.events.length < count && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(this.events.length, count, `${this.events.length} of ${count} events`);
+  async until(count: number): Promise<void> {
+    await eventually(`${count} events`, () => this.events.length >= count);
+    assert.equal(this.events.length, count);
   }
 }
 
@@ -128,7 +127,7 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
     // The endpoint goes away for two seconds while messages keep coming, then comes back.
     await app.stop();
     await publish(5, 10);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     app.start();
     await app.until(30);
     assert.deepEqual(app.byChannel(), expected(10), "every event, in order per channel");
@@ -136,11 +135,10 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
 
     // The endpoint that always fails: its events go to the dead letters after the last attempt.
     let letters: DeadLetter[] = [];
-    for (let i = 0; i < 200 && letters.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    await eventually("a dead letter", async () => {
       letters = await deadLetters(system.natsUrl, system.namespace);
-    }
-    assert.ok(letters.length > 0, "a dead letter");
+      return letters.length > 0;
+    });
     assert.equal(letters[0].attempts, 12);
     assert.match(
       letters[0].reason,

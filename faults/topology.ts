@@ -100,6 +100,14 @@ export async function startTopology(
     expectedDown.add(p);
     await p.stop("SIGKILL");
   };
+  const restartOnItsPort = async (
+    list: ServiceProcess[],
+    i: number,
+    entry: string,
+    portVar: string,
+  ) => {
+    list[i] = await respawn(entry, portVar, list[i].port, `${entry.split("/")[0]} ${i}`);
+  };
   while (producers.length < shape.producers) {
     const i = producers.length;
     producers.push(
@@ -114,23 +122,9 @@ export async function startTopology(
     consumerUrls: system.consumerUrls,
     databaseUrl: system.databaseUrl,
     killProducer: (i) => kill(producers[i]),
-    startProducer: async (i) => {
-      producers[i] = await respawn(
-        "producer/cmd/main.ts",
-        "PRODUCER_PORT",
-        producers[i].port,
-        `producer ${i}`,
-      );
-    },
+    startProducer: (i) => restartOnItsPort(producers, i, "producer/cmd/main.ts", "PRODUCER_PORT"),
     killConsumer: (i) => kill(consumers[i]),
-    startConsumer: async (i) => {
-      consumers[i] = await respawn(
-        "consumer/cmd/main.ts",
-        "CONSUMER_PORT",
-        consumers[i].port,
-        `consumer ${i}`,
-      );
-    },
+    startConsumer: (i) => restartOnItsPort(consumers, i, "consumer/cmd/main.ts", "CONSUMER_PORT"),
     stopNats: () => nats ? nats.stop() : Promise.reject(new Error("a cluster: kill a node")),
     startNats: () => nats ? nats.restart() : Promise.reject(new Error("a cluster: restart it")),
     killNatsLeader: async () => {

@@ -50,6 +50,16 @@ try {
       console.error("usage: migrate.ts up|down|status|create <name>");
       Deno.exitCode = 2;
   }
+} catch (err) {
+  // An operator's mistake (no such database, nothing listening): one line, not a stack trace.
+  console.error(`migrate ${command}: ${databaseOf(DATABASE_URL)}: ${(err as Error).message}`);
+  Deno.exitCode = 1;
 } finally {
   await sql.end();
+}
+
+/** Where the URL points, without its credentials. */
+function databaseOf(url: string): string {
+  const u = new URL(url);
+  return `${u.host}${u.pathname}`;
 }

@@ -1,9 +1,11 @@
 /**
  * What a server needs to serve the chat page: the static files of web/app, and its script
  * bundled from TypeScript with `deno bundle` (no Node toolchain). The bundle is built on the first
- * request and kept, so services that never serve the page never pay for it.
+ * request and kept until its sources change (so an edit under `deno task dev` shows on reload);
+ * services that never serve the page never pay for it.
  */
 const APP_DIR = new URL("./app/", import.meta.url);
+const SDK_DIR = new URL("./sdk/", import.meta.url);
 const BUNDLE_TIMEOUT_MS = 60_000;
 
 export interface PageAssets {
@@ -13,24 +15,41 @@ export interface PageAssets {
   script(): Promise<string>;
 }
 
-export function pageAssets(): PageAssets {
-  let bundled: Promise<string> | undefined;
+/** The page in `appDir` (web/app; a test passes a page of its own). */
+export function pageAssets(appDir: URL = APP_DIR): PageAssets {
+  let bundled: { version: string; script: Promise<string> } | undefined;
   return {
-    html: () => Deno.readTextFile(new URL("index.html", APP_DIR)),
-    css: () => Deno.readTextFile(new URL("style.css", APP_DIR)),
-    script: () => {
-      // One build at a time; a failed build is retried by the next request.
-      bundled ??= bundle().catch((err) => {
-        bundled = undefined;
-        throw err;
-      });
-      return bundled;
+    html: () => Deno.readTextFile(new URL("index.html", appDir)),
+    css: () => Deno.readTextFile(new URL("style.css", appDir)),
+    script: async () => {
+      const version = await sourcesVersion([appDir, SDK_DIR]);
+      // One build per version of the sources; a failed build is retried by the next request.
+      if (bundled?.version !== version) {
+        const build = { version, script: bundle(new URL("main.ts", appDir)) };
+        bundled = build;
+        build.script.catch(() => {
+          if (bundled === build) bundled = undefined;
+        });
+      }
+      return bundled.script;
     },
   };
 }
 
-async function bundle(): Promise<string> {
-  const entry = new URL("main.ts", APP_DIR);
+/** Every source file with its modification time: changes when one is edited, added or removed. */
+async function sourcesVersion(dirs: URL[]): Promise<string> {
+  const files: string[] = [];
+  for (const dir of dirs) {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile) continue;
+      const { mtime } = await Deno.stat(new URL(entry.name, dir));
+      files.push(`${dir.pathname}${entry.name}@${mtime?.getTime()}`);
+    }
+  }
+  return files.sort().join("\n");
+}
+
+async function bundle(entry: URL): Promise<string> {
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["bundle", "--quiet", "--platform", "browser", "--minify", entry.pathname],
     cwd: new URL("../", import.meta.url).pathname,

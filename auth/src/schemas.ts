@@ -4,13 +4,13 @@ import { z } from "@hono/zod-openapi";
 export const Email = z.string().trim().toLowerCase().pipe(z.email().max(254)).openapi({
   example: "ada@example.com",
 });
-export const Password = z.string().min(8, "password must be at least 8 characters").max(
+export const Password = z.string().min(8, "must be at least 8 characters").max(
   128,
-  "password must be at most 128 characters",
+  "must be at most 128 characters",
 ).openapi({ example: "correct horse battery" });
 // Control characters are stripped rather than refused: they are invisible and never meant.
 export const DisplayName = z.string().transform((s) => s.replace(/\p{Cc}/gu, "").trim()).pipe(
-  z.string().min(1, "display name must not be empty").max(64),
+  z.string().min(1, "must not be empty").max(64),
 ).openapi({ example: "Ada" });
 
 export const RegisterInput = z.object({
@@ -54,6 +54,6 @@ export type TokenView = z.infer<typeof TokenView>;
 
 /** Refresh and logout both take the refresh token alone. */
 export const RefreshInput = z.object({
-  refreshToken: z.string().min(1, "refreshToken is required").max(512),
+  refreshToken: z.string().min(1, "is required").max(512),
 }).openapi("RefreshRequest");
 export type RefreshInput = z.infer<typeof RefreshInput>;

@@ -1,7 +1,7 @@
 import { SignJWT } from "jose";
-import type { z } from "zod";
 import { AppError } from "../../shared/errors.ts";
 import type { Principal, TokenVerifier } from "../../shared/ports/tokens.ts";
+import { validate } from "../../shared/validation/invalid.ts";
 import type { SigningKeys } from "./keys.ts";
 import { SIGNING_ALGORITHM } from "./keys.ts";
 import { throttleAddress } from "./client_address.ts";
@@ -39,15 +39,6 @@ export interface AuthServiceDeps {
 /** Who is calling, as far as the transport can tell (see ClientAddresses). */
 export interface ClientInfo {
   ip: string;
-}
-
-/** Validates raw input with a schema, turning the first issue into an INVALID AppError. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  throw new AppError("INVALID", `${where}${issue.message}`);
 }
 
 export function userView(u: UserRecord): UserView {

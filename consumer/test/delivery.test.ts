@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { eventually } from "../../shared/testing/eventually.ts";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
@@ -130,7 +131,7 @@ Deno.test("consumer delivery: 2 instances, 5 channels, several publishers", asyn
       const publishing = publishFromSeveral(producerWs, tokens, 2_000);
       const base = Object.values(expected).reduce((a, b) => a + b, 0);
       const seen = () => [...onVictim.last.values()].reduce((a, b) => a + b, 0) - base;
-      while (seen() < 500) await new Promise((r) => setTimeout(r, 5));
+      await eventually("500 messages seen", () => seen() >= 500, { everyMs: 5 });
       await victim.stop("SIGKILL");
       await onVictim.client.closed;
       const restarted = await system.startConsumer();

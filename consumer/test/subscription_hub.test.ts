@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { StoredMessage } from "../../shared/domain/message.ts";
 import { type ServerFrame, SharedFrame } from "../../shared/protocol/frames.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
 import type { MessageStore } from "../internal/domain/ports/message_store.ts";
 import type { Subscriber } from "../internal/domain/ports/subscriber.ts";
 import { InProcessBroker } from "../../shared/broker/memory.ts";
@@ -65,7 +66,7 @@ function subscriber() {
       return true;
     },
     writable: async () => {
-      while (state.stalled) await new Promise((r) => setTimeout(r, 5));
+      await eventually("the socket drains", () => !state.stalled, { everyMs: 5 });
       return true;
     },
   };

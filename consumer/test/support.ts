@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import type { MessageFrame, ServerFrame, SubscribedFrame } from "../../shared/protocol/frames.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 
@@ -254,9 +255,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A metric of a service's `/metrics` page (its unlabelled series), NaN when absent. */
+/** A metric's value; a missing one fails (NaN would pass `before + 1 === after` as NaN twice). */
 export async function metricValue(base: string, name: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.split(" ").at(-1)) : NaN;
+  const value = Number(line?.split(" ").at(-1));
+  assert.ok(Number.isFinite(value), `${base}/metrics has no ${name}`);
+  return value;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { AckFrame, ErrorFrame } from "../../shared/protocol/frames.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
@@ -39,7 +40,7 @@ Deno.test("producer: graceful drain on SIGTERM loses no acked message", async ()
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    while (acked.size < 20) await new Promise((r) => setTimeout(r, 10));
+    await eventually("20 publishes acked", () => acked.size >= 20, { everyMs: 10 });
 
     sigtermAt = performance.now();
     const exited = system.producer.stop("SIGTERM");

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
+import { eventually } from "../../shared/testing/eventually.ts";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startNatsServer } from "../../shared/testing/nats_server.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 import { channelName, type Reply, sendAll, streamMessages } from "./support.ts";
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * JetStream stalled or gone: every publish is answered UNAVAILABLE within the 2 s timeout, never
@@ -70,7 +63,7 @@ Deno.test("producer: NATS stalled or stopped → UNAVAILABLE in bounded time, th
         nats.thaw();
         // The client library sends what it buffered during the stall: those may now be stored, and
         // the client's retry with the same clientMsgId must not add a second copy.
-        await waitFor("retry acked", async () => {
+        await eventually("retry acked", async () => {
           const again = await publish(stalled);
           return again.every((r) => r.type === "ack");
         });
@@ -82,7 +75,7 @@ Deno.test("producer: NATS stalled or stopped → UNAVAILABLE in bounded time, th
 
     await t.step("stopped server: UNAVAILABLE at once, /ready 503, HTTP 503", async () => {
       await nats.stop({ kill: true });
-      await waitFor("producer notices", async () => (await ready()).status === 503);
+      await eventually("producer notices", async () => (await ready()).status === 503);
       const down = await ready();
       assert.equal(down.body.checks.nats, "down");
       const during = batch("during", 5);
@@ -100,8 +93,8 @@ Deno.test("producer: NATS stalled or stopped → UNAVAILABLE in bounded time, th
       assert.equal(client!.socket.readyState, WebSocket.OPEN);
 
       await nats.restart();
-      await waitFor("ready again", async () => (await ready()).status === 200);
-      await waitFor("retries acked", async () => {
+      await eventually("ready again", async () => (await ready()).status === 200);
+      await eventually("retries acked", async () => {
         const again = await publish(during);
         return again.every((r) => r.type === "ack");
       });

@@ -55,6 +55,8 @@ Deno.test("producer ingress: bad input, limits, dedupe, authorization, order", a
         const bad: [unknown, RegExp][] = [
           ["not json at all", /not valid JSON/],
           [{ id: 1, type: "shout", channel: "general" }, /type/],
+          // A consumer frame is told where it belongs.
+          [{ id: "s", type: "subscribe", channel: "general" }, /consumer's WebSocket \(\/v1\/ws/],
           [{ ...ok, id: 2, clientMsgId: undefined }, /clientMsgId/],
           [{ ...ok, id: 3, body: 42 }, /body/],
           [{ ...ok, id: 4, channel: "a.b" }, /channel/],

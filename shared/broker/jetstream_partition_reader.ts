@@ -2,8 +2,8 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstr
 import { AcceptedMessage } from "../domain/message.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { LogBatch, LogEntry, ReadOptions } from "../ports/broker.ts";
+import { safeJson } from "./wire.ts";
 
-const decoder = new TextDecoder();
 const PULL_EXPIRES_MS = 5_000;
 
 /**
@@ -70,11 +70,7 @@ export async function readPartition(
 }
 
 function toEntry(m: JsMsg, logger: Logger): LogEntry[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(decoder.decode(m.data));
-  } catch { /* reported below */ }
-  const parsed = AcceptedMessage.safeParse(data);
+  const parsed = AcceptedMessage.safeParse(safeJson(m.data));
   if (!parsed.success) {
     logger.error("skipping malformed stream message", { subject: m.subject, streamSeq: m.seq });
     return [];

@@ -27,6 +27,7 @@ import { KvPartitionLeases } from "./kv_partition_leases.ts";
 import { partitionOf } from "./partitions.ts";
 import { type BrokerNames, brokerNames } from "./subjects.ts";
 import { turnBatcher } from "./turn_batch.ts";
+import { safeJson } from "./wire.ts";
 
 export interface NatsBrokerOptions extends BrokerConfig {
   /** Connection name shown in NATS monitoring. */
@@ -35,7 +36,6 @@ export interface NatsBrokerOptions extends BrokerConfig {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * JetStream for the durable log, read back per partition; a KV bucket for partition leases; core
@@ -254,12 +254,4 @@ export class NatsBroker implements Broker {
 
 function unavailable(): AppError {
   return new AppError("UNAVAILABLE", "message store unavailable, retry with the same clientMsgId");
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(decoder.decode(data));
-  } catch {
-    return undefined;
-  }
 }

@@ -1,10 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
-import type { z } from "zod";
 import type { ApiKeyScope } from "../apikeys/api_key.ts";
 import type { ApiKeyGuard } from "../apikeys/guard.ts";
-import { AppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import { grpcFailure, type GrpcListen, type RunningGrpc, serveGrpc } from "./serve.ts";
 
@@ -22,18 +20,6 @@ export function loadServerApi(): grpc.ServiceClientConstructor {
   });
   const pkg = grpc.loadPackageDefinition(definition).server as grpc.GrpcObject;
   return (pkg.v1 as grpc.GrpcObject).ServerApi as grpc.ServiceClientConstructor;
-}
-
-/**
- * A request as the HTTP route's schema reads it, failing as HTTP's validation does. proto3 sends
- * an unset string as "": callers pass optional fields as `value || undefined`.
- */
-export function parseRequest<S extends z.ZodType>(schema: S, fields: Record<string, unknown>) {
-  const result = schema.safeParse(fields);
-  if (result.success) return result.data as z.infer<S>;
-  const issue = result.error.issues[0];
-  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  throw new AppError("INVALID", `${where}${issue.message}`);
 }
 
 type Handler = (request: Record<string, unknown>) => unknown | Promise<unknown>;

@@ -1,11 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Registry } from "prom-client";
 import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
+import { invalidInput } from "../validation/invalid.ts";
 import { corsOriginPolicy } from "./cors.ts";
+import { mountSwaggerUi } from "./swagger_ui.ts";
 
 /** A named dependency check for `/ready`; resolves true when the dependency answers. */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
@@ -58,11 +59,7 @@ function clientMistake(err: Error): AppError | undefined {
 export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
   const app = new OpenAPIHono({
     defaultHook: (result) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-        throw new AppError("INVALID", `${where}${issue.message}`);
-      }
+      if (!result.success) throw invalidInput(result.error);
     },
   });
 
@@ -123,7 +120,6 @@ export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.get("/v1/swagger/index.html", swaggerUI({ url: "/v1/openapi.json" }));
-  app.get("/v1/swagger", (c) => c.redirect("/v1/swagger/index.html"));
+  mountSwaggerUi(app);
   return app;
 }

@@ -1,83 +1,49 @@
-/** Event-loop turns so far, advanced by one timer shared by every backlog. */
-let turn = 0;
-let turnEnding = false;
-
-/**
- * The current turn, arming the timer that ends it. One timer per turn for all sockets, not one
- * per socket: a broadcast to 10,000 sockets would otherwise arm 10,000 timers.
- */
-function currentTurn(): number {
-  if (!turnEnding) {
-    turnEnding = true;
-    setTimeout(() => {
-      turn++;
-      turnEnding = false;
-    }, 0);
-  }
-  return turn;
-}
-
 /**
  * What a WebSocket has been handed but not yet written out, in bytes and in frames. The socket
- * only reports bytes (`bufferedAmount`, which drops by a whole frame as each is written, oldest
- * first), so frame sizes are kept in order and retired as the bytes go.
+ * only reports bytes (`bufferedAmount`, which drops by a whole write as each goes out, oldest
+ * first), so each write's size and frame count are kept in order and retired as the bytes go.
+ * A write may carry several frames (a batch, or several rtm.v1 frames sent in one turn).
  *
- * Frames queued in the current event-loop turn are a burst still on its way out (even to a fast
- * reader, a stored batch goes out in one turn); `earlier*` leaves them out, so only what the peer
- * left from previous turns counts against it.
+ * Every method takes the socket's current `bufferedAmount`: reading it is a call into the
+ * runtime, so a sender reads it once per write and hands the value on.
  */
 export class SendBacklog {
-  private sizes: number[] = [];
+  /** Pairs of (bytes, frames) per write, oldest first from `head`; allocated on first use. */
+  private writes: number[] | undefined;
   private head = 0;
   private queuedBytes = 0;
-  private burstBytes = 0;
-  private burstFrames = 0;
-  /** The turn the burst counters belong to; from a later turn they count as zero. */
-  private burstTurn = -1;
-
-  // Every method takes the socket's current `bufferedAmount`: reading it is a call into the
-  // runtime, so a send reads it twice (before and after) and hands the value on.
+  private queuedFrames = 0;
 
   /** Frames not yet written out. */
   frames(buffered: number): number {
     this.retireWritten(buffered);
-    return this.sizes.length - this.head;
+    return this.queuedFrames;
   }
 
-  /** Frames not written out that were queued before this turn. */
-  earlierFrames(buffered: number): number {
-    return this.frames(buffered) - (this.burstTurn === turn ? this.burstFrames : 0);
-  }
-
-  /** Bytes not written out that were queued before this turn. */
-  earlierBytes(buffered: number): number {
-    return buffered - (this.burstTurn === turn ? this.burstBytes : 0);
-  }
-
-  /** Records one frame the socket just took, of `size` bytes. */
-  queued(size: number, buffered: number): void {
+  /** Records one write of `frames` frames and `size` bytes the socket just took. */
+  queued(size: number, frames: number, buffered: number): void {
     this.retireWritten(buffered);
-    this.sizes.push(size);
+    (this.writes ??= []).push(size, frames);
     this.queuedBytes += size;
-    const now = currentTurn();
-    if (this.burstTurn !== now) {
-      this.burstTurn = now;
-      this.burstBytes = 0;
-      this.burstFrames = 0;
-    }
-    this.burstBytes += size;
-    this.burstFrames++;
+    this.queuedFrames += frames;
   }
 
   private retireWritten(buffered: number): void {
+    const writes = this.writes;
+    if (!writes) return;
     let written = this.queuedBytes - buffered;
-    while (this.head < this.sizes.length && this.sizes[this.head] <= written) {
-      written -= this.sizes[this.head];
-      this.queuedBytes -= this.sizes[this.head];
-      this.head++;
+    while (this.head < writes.length && writes[this.head] <= written) {
+      written -= writes[this.head];
+      this.queuedBytes -= writes[this.head];
+      this.queuedFrames -= writes[this.head + 1];
+      this.head += 2;
     }
-    if (this.head > 1024 && this.head * 2 > this.sizes.length) {
-      this.sizes = this.sizes.slice(this.head);
+    // An idle socket keeps no array at all; a busy one drops what was retired now and then.
+    if (this.head === writes.length) {
+      this.writes = undefined;
+      this.head = 0;
+    } else if (this.head > 2048 && this.head * 2 > writes.length) {
+      this.writes = writes.slice(this.head);
       this.head = 0;
     }
   }

@@ -1,15 +1,19 @@
 import { bearerToken } from "../auth/jwt_verifier.ts";
 
-/** The subprotocol servers answer with; browsers offer it alongside their token. */
-export const WS_PROTOCOL = "rtm.v1";
+/**
+ * The subprotocols servers answer with. `rtm.v2` is `rtm.v1` except that a server text frame may
+ * carry several JSON frames, one per line; a client offering both gets `rtm.v2`.
+ */
+export const WS_PROTOCOLS = ["rtm.v2", "rtm.v1"] as const;
+export type WsProtocol = typeof WS_PROTOCOLS[number];
 const TOKEN_PROTOCOL_PREFIX = "bearer.";
 
 /**
- * The access token of a WebSocket upgrade request. Servers and websocat send
- * `Authorization: Bearer …`; browsers, which cannot set headers, offer the subprotocols
- * `rtm.v1, bearer.<jwt>` so the short-lived token never appears in a URL or an access log.
+ * The access token and chosen subprotocol of a WebSocket upgrade request. Servers and websocat
+ * send `Authorization: Bearer …`; browsers, which cannot set headers, offer the subprotocols
+ * `rtm.v2, bearer.<jwt>` so the short-lived token never appears in a URL or an access log.
  */
-export function upgradeToken(req: Request): { token?: string; protocol?: string } {
+export function upgradeToken(req: Request): { token?: string; protocol?: WsProtocol } {
   const header = bearerToken(req.headers.get("authorization"));
   const offered = (req.headers.get("sec-websocket-protocol") ?? "")
     .split(",").map((p) => p.trim()).filter(Boolean);
@@ -17,6 +21,6 @@ export function upgradeToken(req: Request): { token?: string; protocol?: string 
     ?.slice(TOKEN_PROTOCOL_PREFIX.length);
   return {
     token: header ?? fromProtocol,
-    protocol: offered.includes(WS_PROTOCOL) ? WS_PROTOCOL : undefined,
+    protocol: WS_PROTOCOLS.find((p) => offered.includes(p)),
   };
 }

@@ -25,15 +25,27 @@ export const UnsubscribeFrame = z.object({
   channel: ChannelId,
 });
 export const PingFrame = z.object({ id: RequestId.optional(), type: z.literal("ping") });
+/** A fresh access token for the open socket (same user), sent before the current one expires. */
+export const RefreshFrame = z.object({
+  id: RequestId,
+  type: z.literal("refresh"),
+  token: z.string().min(1).max(8192),
+});
 
-export const ProducerClientFrame = z.discriminatedUnion("type", [PublishFrame, PingFrame]);
+export const ProducerClientFrame = z.discriminatedUnion("type", [
+  PublishFrame,
+  PingFrame,
+  RefreshFrame,
+]);
 export const ConsumerClientFrame = z.discriminatedUnion("type", [
   SubscribeFrame,
   UnsubscribeFrame,
   PingFrame,
+  RefreshFrame,
 ]);
 export type PublishFrame = z.infer<typeof PublishFrame>;
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+export type RefreshFrame = z.infer<typeof RefreshFrame>;
 export type ProducerClientFrame = z.infer<typeof ProducerClientFrame>;
 export type ConsumerClientFrame = z.infer<typeof ConsumerClientFrame>;
 export type RequestIdValue = z.infer<typeof RequestId>;
@@ -70,6 +82,8 @@ export type PresenceFrame = {
   left: string[];
 };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
+/** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
+export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
 export type ServerFrame =
   | AckFrame
   | ErrorFrame
@@ -77,7 +91,8 @@ export type ServerFrame =
   | UnsubscribedFrame
   | MessageFrame
   | PresenceFrame
-  | PongFrame;
+  | PongFrame
+  | RefreshedFrame;
 
 /**
  * A frame sent to many sockets (a message to every subscriber of its channel): serialized once,
@@ -112,8 +127,10 @@ export const CloseCode = {
   FRAME_TOO_LARGE: 4009,
   RATE_LIMITED: 4029,
   TOKEN_EXPIRED: 4001,
+  /** An in-band refresh carried another user's token. */
+  TOKEN_MISMATCH: 4003,
   /** A backend disconnected the user (server API): final, clients must not reconnect. */
-  DISCONNECTED: 4003,
+  DISCONNECTED: 4010,
   SLOW_CONSUMER: 4008,
   TOO_MANY_CONNECTIONS: 4030,
 } as const;

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { AppError } from "../errors.ts";
+import { validate } from "../validation/invalid.ts";
 
 /**
  * Parses one text frame against a schema. Every failure is an INVALID AppError with a message a
@@ -13,13 +14,7 @@ export function parseFrame<S extends z.ZodType>(schema: S, data: unknown): z.inf
   } catch {
     throw new AppError("INVALID", "frame is not valid JSON");
   }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new AppError("INVALID", `${where}${issue.message}`);
-  }
-  return result.data;
+  return validate(schema, json);
 }
 
 /** The request id of a frame that failed validation, so the error can still be correlated. */

@@ -73,6 +73,21 @@ export interface ServiceProcess {
   logs(): string;
   /** Sends a signal and waits for exit; returns the exit code. */
   stop(signal?: Deno.Signal): Promise<number>;
+  /** Whether stop() was called: the test ended the process on purpose. */
+  readonly stopped: boolean;
+}
+
+/**
+ * Stops every process the test left running and fails unless each exits 0: a graceful stop that
+ * fails, or a process that already exited by itself (a crash), is a bug the test must not hide.
+ */
+export async function stopCleanly(processes: ServiceProcess[]): Promise<void> {
+  const left = processes.filter((p) => !p.stopped);
+  const codes = await Promise.all(left.map((p) => p.stop()));
+  const failed = left.flatMap((p, i) =>
+    codes[i] === 0 ? [] : [`port ${p.port} exited ${codes[i]}:\n${p.logs().slice(-4_000)}`]
+  );
+  if (failed.length) throw new Error(`services did not stop cleanly:\n${failed.join("\n")}`);
 }
 
 const ROOT = new URL("../../", import.meta.url);
@@ -122,11 +137,16 @@ export async function spawnService(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  let stopped = false;
   return {
     port,
     child,
     logs: () => logs,
+    get stopped() {
+      return stopped;
+    },
     stop: async (signal = "SIGTERM") => {
+      stopped = true;
       const kill = (sig: Deno.Signal) => {
         try {
           if (!exited) child.kill(sig);
@@ -157,12 +177,21 @@ export async function registerAndLogin(
     body: JSON.stringify({ email, password }),
   });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const login = await fetch(`${authBaseUrl}/v1/auth/login`, {
+  return { ...await login(authBaseUrl, email, password), email };
+}
+
+/** Logs a registered user in again: a new access token for the same user. */
+export async function login(
+  authBaseUrl: string,
+  email: string,
+  password = "correct horse battery",
+): Promise<{ userId: string; token: string }> {
+  const res = await fetch(`${authBaseUrl}/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email, password }),
   });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const body = await login.json();
-  return { userId: body.user.id, token: body.accessToken, email };
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+  const body = await res.json();
+  return { userId: body.user.id, token: body.accessToken };
 }

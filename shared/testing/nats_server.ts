@@ -1,4 +1,5 @@
 import { freePort } from "../net.ts";
+import { eventually } from "./eventually.ts";
 
 export interface NatsServerProcess {
   url: string;
@@ -13,17 +14,12 @@ export interface NatsServerProcess {
   thaw(): void;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`nats-server not listening on ${port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  return eventually(
+    `nats-server listening on ${port}`,
+    () => Deno.connect({ hostname: "127.0.0.1", port }).then((c) => (c.close(), true), () => false),
+    { timeoutMs },
+  );
 }
 
 /**
@@ -61,9 +57,11 @@ export async function startNatsServer(
       child.kill("SIGSTOP");
       // The signal is delivered asynchronously: wait until Linux reports the process stopped.
       const stat = `/proc/${child.pid}/stat`;
-      while (!/^\d+ \(.*\) T /.test(await Deno.readTextFile(stat))) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await eventually(
+        "nats-server stopped",
+        async () => /^\d+ \(.*\) T /.test(await Deno.readTextFile(stat)),
+        { timeoutMs: 5_000, everyMs: 10 },
+      );
     },
     thaw: () => child.kill("SIGCONT"),
   };

@@ -4,6 +4,7 @@ import {
   freePort,
   type ServiceProcess,
   spawnService,
+  stopCleanly,
   TEST_NATS_URL,
   testNamespace,
 } from "./infra.ts";
@@ -118,10 +119,13 @@ export async function startDistributed(opts: {
     env,
     startConsumer,
     stop: async () => {
-      await Promise.all([auth, producer, ...consumers].map((p) => p.stop()));
-      await db.drop();
-      await deleteNamespace(natsUrl, namespace);
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      try {
+        await stopCleanly([auth, producer, ...consumers]);
+      } finally {
+        await db.drop();
+        await deleteNamespace(natsUrl, namespace);
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
     },
   };
 }

@@ -2,10 +2,12 @@ import type { ServerFrame } from "../protocol/frames.ts";
 
 /**
  * A test WebSocket client: frames are queued as they arrive, and `next` waits for the first frame
- * matching a predicate (with a timeout), so tests read as a conversation.
+ * matching a predicate (with a timeout), so tests read as a conversation. Under `rtm.v2` a
+ * WebSocket frame may carry several frames, one per line; `batches` counts WebSocket frames.
  */
 export class WsClient {
   readonly frames: ServerFrame[] = [];
+  batches = 0;
   private waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private constructor(readonly socket: WebSocket) {
@@ -13,10 +15,14 @@ export class WsClient {
       socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason }));
     });
     socket.addEventListener("message", (e) => {
-      const frame = JSON.parse(e.data as string) as ServerFrame;
-      const i = this.waiters.findIndex((w) => w.match(frame));
-      if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
-      else this.frames.push(frame);
+      this.batches++;
+      const data = e.data as string;
+      for (const line of socket.protocol === "rtm.v2" ? data.split("\n") : [data]) {
+        const frame = JSON.parse(line) as ServerFrame;
+        const i = this.waiters.findIndex((w) => w.match(frame));
+        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
+        else this.frames.push(frame);
+      }
     });
   }
 

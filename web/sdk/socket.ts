@@ -2,11 +2,15 @@ import type { ServerFrame } from "../../shared/protocol/frames.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { TokenKeeper } from "./tokens.ts";
 
-/** The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. */
-const PROTOCOL = "rtm.v1";
+/**
+ * The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. `rtm.v2`
+ * (several frames per WebSocket frame, one per line) is preferred; a server that only speaks
+ * `rtm.v1` picks that.
+ */
+const PROTOCOLS = ["rtm.v2", "rtm.v1"];
 const TOKEN_EXPIRED = 4001;
 /** The application's backend disconnected this user (server API): reconnecting is not wanted. */
-const DISCONNECTED = 4003;
+const DISCONNECTED = 4010;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -24,11 +28,12 @@ export interface SocketOptions {
 }
 
 /**
- * One service's WebSocket that stays connected: it reconnects with backoff and jitter, renews the
- * token first when the server closed for expiry, and notices a silently dead connection by its
- * heartbeat. Given several URLs (instances of the service) it starts at a random one, so clients
- * spread over them, and moves to the next whenever a connection fails or drops. What to resend
- * after a reconnect is the owner's business (onOpen).
+ * One service's WebSocket that stays connected: it hands every renewed token to the server over
+ * the open socket (so it outlives its first token, subscriptions and all), reconnects with
+ * backoff and jitter, renews the token first when the server closed for expiry anyway, and
+ * notices a silently dead connection by its heartbeat. Given several URLs (instances of the
+ * service) it starts at a random one, so clients spread over them, and moves to the next whenever
+ * a connection fails or drops. What to resend after a reconnect is the owner's business (onOpen).
  */
 export class ServiceSocket {
   private ws?: WebSocket;
@@ -39,6 +44,8 @@ export class ServiceSocket {
   private heartbeat?: ReturnType<typeof setInterval>;
   private lastFrameAt = 0;
   private stopped = false;
+  private refreshes = 0;
+  private readonly stopRenewals: () => void;
 
   constructor(
     private readonly urls: readonly string[],
@@ -47,6 +54,10 @@ export class ServiceSocket {
     private readonly opts: SocketOptions,
   ) {
     this.index = Math.floor(Math.random() * urls.length);
+    // Refused (a server without in-band refresh, say): the socket closes at expiry and reconnects.
+    this.stopRenewals = tokens.onRenewed((token) =>
+      this.send({ id: `refresh-${++this.refreshes}`, type: "refresh", token })
+    );
     void this.open();
   }
 
@@ -68,6 +79,7 @@ export class ServiceSocket {
 
   close(): void {
     this.stopped = true;
+    this.stopRenewals();
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeat);
     this.ws?.close(1000, "client closed");
@@ -83,7 +95,7 @@ export class ServiceSocket {
       return this.retryLater();
     }
     if (this.stopped) return;
-    const ws = new WebSocket(this.urls[this.index], [PROTOCOL, `bearer.${token}`]);
+    const ws = new WebSocket(this.urls[this.index], [...PROTOCOLS, `bearer.${token}`]);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -94,13 +106,17 @@ export class ServiceSocket {
     };
     ws.onmessage = (event) => {
       this.lastFrameAt = Date.now();
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(event.data as string);
-      } catch {
-        return; // not a frame of ours; the server only sends JSON
+      const data = event.data as string;
+      for (const line of ws.protocol === "rtm.v2" ? data.split("\n") : [data]) {
+        let frame: ServerFrame;
+        try {
+          frame = JSON.parse(line);
+        } catch {
+          continue; // not a frame of ours; the server only sends JSON
+        }
+        if (frame.type === "pong" || isRefreshReply(frame)) continue;
+        this.hooks.onFrame(frame);
       }
-      if (frame.type !== "pong") this.hooks.onFrame(frame);
     };
     ws.onerror = () => {};
     ws.onclose = (event) => this.lost(ws, event.code);
@@ -148,4 +164,10 @@ export class ServiceSocket {
     this.state = state;
     this.hooks.onState(state);
   }
+}
+
+/** The answer to an in-band refresh: nothing for the owner (a refused one ends at expiry). */
+function isRefreshReply(frame: ServerFrame): boolean {
+  return frame.type === "refreshed" ||
+    (frame.type === "error" && typeof frame.id === "string" && frame.id.startsWith("refresh-"));
 }

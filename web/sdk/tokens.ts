@@ -41,6 +41,7 @@ export class TokenKeeper {
   private inFlight?: Promise<string>;
   private timer?: ReturnType<typeof setTimeout>;
   private closed = false;
+  private readonly listeners = new Set<(accessToken: string) => void>();
 
   constructor(
     initial: TokenPair,
@@ -62,6 +63,12 @@ export class TokenKeeper {
     return this.pair.accessToken ? tokenClaims(this.pair.accessToken).sub : undefined;
   }
 
+  /** Calls `listener` with every renewed access token (open sockets pass it on in-band). */
+  onRenewed(listener: (accessToken: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** A token that is not about to expire, renewing first when needed. */
   fresh(): Promise<string> {
     const token = this.pair.accessToken;
@@ -80,6 +87,7 @@ export class TokenKeeper {
         };
         this.hooks.onTokens?.(this.pair);
         this.schedule(0);
+        for (const listener of this.listeners) listener(pair.accessToken);
         return pair.accessToken;
       },
       (err) => {
@@ -95,6 +103,7 @@ export class TokenKeeper {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    this.listeners.clear();
   }
 
   private expiresSoon(token: string): boolean {

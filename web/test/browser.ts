@@ -1,4 +1,5 @@
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type DistributedSystem, startDistributed } from "../../shared/testing/system.ts";
 
 /** Debian's Chromium (apt-get install chromium); the tests never download a browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -15,6 +16,29 @@ export function launchChromium(): Promise<Browser> {
       "--disable-sync",
       "--no-first-run",
     ],
+  });
+}
+
+/** A Chromium test against a fresh distributed system; both are stopped afterwards. */
+export function browserTest(
+  name: string,
+  fn: (system: DistributedSystem, browser: Browser) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    // Playwright keeps its own pipes and timers to the browser process between steps.
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const system = await startDistributed();
+      const browser = await launchChromium();
+      try {
+        await fn(system, browser);
+      } finally {
+        await browser.close();
+        await system.stop();
+      }
+    },
   });
 }
 

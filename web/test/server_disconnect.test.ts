@@ -4,6 +4,7 @@ import { connectPostgres } from "../../shared/db/postgres.ts";
 import { startDistributed } from "../../shared/testing/system.ts";
 import type { ConnectionStatus } from "../sdk/mod.ts";
 import { newClient, sleep } from "./support.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
 
 Deno.test("SDK: a user disconnected by the backend's server API stays disconnected", async () => {
   const system = await startDistributed();
@@ -24,8 +25,7 @@ Deno.test("SDK: a user disconnected by the backend's server API stays disconnect
     );
     assert.equal(res.status, 202);
     await res.body?.cancel();
-    for (let i = 0; i < 100 && status() !== "closed"; i++) await sleep(50);
-    assert.equal(status(), "closed");
+    await eventually("the client closed", () => status() === "closed");
     // Longer than the SDK's first reconnect delay: it did not try again.
     await sleep(1_500);
     assert.equal(status(), "closed");

@@ -19,7 +19,11 @@ Deno.test("SDK renews short-lived tokens in time, one renewal at a time", async 
   // Three-second access tokens: the servers close sockets when the token they opened with expires.
   const system = await startDistributed({ env: { ACCESS_TOKEN_TTL_SECONDS: "3" } });
   const pairs: TokenPair[] = [];
-  const client = await newClient(system, { onTokens: (p) => pairs.push(p) });
+  const statuses: string[] = [];
+  const client = await newClient(system, {
+    onTokens: (p) => pairs.push(p),
+    onStatus: (s) => statuses.push(s),
+  });
   const renewals = countRenewals();
   try {
     await t.step("concurrent refreshes share one request", async () => {
@@ -32,12 +36,13 @@ Deno.test("SDK renews short-lived tokens in time, one renewal at a time", async 
     });
 
     await t.step(
-      "messages keep flowing, exactly once, across several token lifetimes",
+      "messages keep flowing, exactly once, on the same sockets, across token lifetimes",
       async () => {
         const channel = `tok-${crypto.randomUUID().slice(0, 8)}`;
         const got = collector();
         await client.subscribe(channel, got.onMessage);
         const renewedBefore = pairs.length;
+        const statusesBefore = statuses.length;
         const sent: string[] = [];
         for (let i = 0; i < 32; i++) {
           sent.push(`tick ${i}`);
@@ -52,6 +57,9 @@ Deno.test("SDK renews short-lived tokens in time, one renewal at a time", async 
           pairs.length - renewedBefore >= 2,
           `renewed ${pairs.length - renewedBefore} times`,
         );
+        // Each renewed token went to the servers over the open sockets: no reconnect.
+        assert.deepEqual(statuses.slice(statusesBefore), []);
+        assert.equal(client.connectionStatus, "online");
       },
     );
   } finally {

@@ -3,7 +3,7 @@ import { ChannelId } from "../../../../shared/domain/channel.ts";
 import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { ChannelService } from "../../domain/services/channel_service.ts";
-import { authenticate } from "./authenticate.ts";
+import { callerOf } from "./caller.ts";
 
 const Kind = z.enum(["public", "private", "direct"]);
 const Channel = z.object({ id: z.string(), kind: Kind, lastSeq: z.number().int() })
@@ -111,43 +111,42 @@ const markRead = createRoute({
   },
 });
 
-/** Channels, members, direct channels and read markers over HTTP. */
+/** Channels, members, direct channels and read markers over HTTP, for an authenticated caller. */
 export function mountChannelRoutes(
   app: OpenAPIHono,
   deps: { verifier: TokenVerifier; channels: ChannelService },
 ): void {
-  const caller = (authorization: string | undefined) =>
-    authenticate(deps.verifier, authorization).then((p) => p.userId);
-  app.openapi(createChannel, async (c) => {
-    const userId = await caller(c.req.header("authorization"));
+  const middleware = callerOf(deps.verifier);
+  app.openapi({ ...createChannel, middleware }, async (c) => {
+    const userId = c.var.caller;
     const { id, kind } = c.req.valid("json");
     return c.json(await deps.channels.create(userId, id, kind), 201);
   });
-  app.openapi(listChannels, async (c) => {
-    const userId = await caller(c.req.header("authorization"));
+  app.openapi({ ...listChannels, middleware }, async (c) => {
+    const userId = c.var.caller;
     return c.json({ channels: await deps.channels.listMine(userId) }, 200);
   });
-  app.openapi(addMember, async (c) => {
-    const actor = await caller(c.req.header("authorization"));
+  app.openapi({ ...addMember, middleware }, async (c) => {
+    const actor = c.var.caller;
     const { id } = c.req.valid("param");
     const { userId } = c.req.valid("json");
     const added = await deps.channels.addMember(actor, id, userId);
     return c.json({ channel: id, userId, added }, 200);
   });
-  app.openapi(removeMember, async (c) => {
-    const actor = await caller(c.req.header("authorization"));
+  app.openapi({ ...removeMember, middleware }, async (c) => {
+    const actor = c.var.caller;
     const { id, userId } = c.req.valid("param");
     await deps.channels.removeMember(actor, id, userId);
     return c.body(null, 204);
   });
-  app.openapi(openDirect, async (c) => {
-    const actor = await caller(c.req.header("authorization"));
+  app.openapi({ ...openDirect, middleware }, async (c) => {
+    const actor = c.var.caller;
     const { userId } = c.req.valid("param");
     const { id, created } = await deps.channels.openDirect(actor, userId);
     return c.json({ id, kind: "direct" as const, created }, 200);
   });
-  app.openapi(markRead, async (c) => {
-    const userId = await caller(c.req.header("authorization"));
+  app.openapi({ ...markRead, middleware }, async (c) => {
+    const userId = c.var.caller;
     const { id } = c.req.valid("param");
     const { seq } = c.req.valid("json");
     return c.json({ channel: id, ...await deps.channels.markRead(userId, id, seq) }, 200);

@@ -1,6 +1,7 @@
 import type { ApiKeyGuard } from "../../../../shared/apikeys/guard.ts";
-import { parseRequest, serverApiCalls } from "../../../../shared/grpc/server_api.ts";
+import { serverApiCalls } from "../../../../shared/grpc/server_api.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
+import { validate } from "../../../../shared/validation/invalid.ts";
 import type { ChannelInfo } from "../../domain/ports/channel_directory.ts";
 import type { MessageStore } from "../../domain/ports/message_store.ts";
 import type { ServerAdmin } from "../../domain/services/server_admin.ts";
@@ -13,12 +14,15 @@ import {
   UserParam,
 } from "./server_routes.ts";
 
-const channelOf = (r: Record<string, unknown>) => parseRequest(ChannelParam, { id: r.channel }).id;
+const channelOf = (r: Record<string, unknown>) => validate(ChannelParam, { id: r.channel }).id;
 const member = (r: Record<string, unknown>) =>
-  parseRequest(MemberParams, { id: r.channel, userId: r.user_id });
+  validate(MemberParams, { id: r.channel, userId: r.user_id });
 const grpcChannel = (c: ChannelInfo) => ({ id: c.id, kind: c.kind, last_seq: c.lastSeq });
 
-/** The consumer's part of the gRPC ServerApi: everything but publishing, as over HTTP. */
+/**
+ * The consumer's part of the gRPC ServerApi: everything but publishing, validated as over HTTP.
+ * proto3 sends an unset string as "": optional fields go in as `value || undefined`.
+ */
 export function serverAdminCalls(
   admin: ServerAdmin,
   store: MessageStore,
@@ -28,12 +32,12 @@ export function serverAdminCalls(
   const call = serverApiCalls(guard, logger);
   return {
     DisconnectUser: call("moderate", "DisconnectUser", (r) => {
-      admin.disconnect(parseRequest(UserParam, { id: r.user_id }).id);
+      admin.disconnect(validate(UserParam, { id: r.user_id }).id);
       return {};
     }),
     UnsubscribeUser: call("moderate", "UnsubscribeUser", (r) => {
-      const { id } = parseRequest(UserParam, { id: r.user_id });
-      admin.unsubscribe(id, parseRequest(UnsubscribeBody, { channel: r.channel }).channel);
+      const { id } = validate(UserParam, { id: r.user_id });
+      admin.unsubscribe(id, validate(UnsubscribeBody, { channel: r.channel }).channel);
       return {};
     }),
     GetPresence: call("read", "GetPresence", (r) => {
@@ -41,7 +45,7 @@ export function serverAdminCalls(
       return { channel, online: admin.presence(channel) };
     }),
     GetHistory: call("read", "GetHistory", async (r) => {
-      const query = parseRequest(HistoryQuery, {
+      const query = validate(HistoryQuery, {
         after: r.after ?? undefined,
         before: r.before ?? undefined,
         limit: r.limit || undefined,
@@ -70,7 +74,7 @@ export function serverAdminCalls(
       };
     }),
     CreateChannel: call("moderate", "CreateChannel", async (r) => {
-      const { id, kind, owner } = parseRequest(CreateChannelBody, {
+      const { id, kind, owner } = validate(CreateChannelBody, {
         id: r.id,
         kind: r.kind,
         owner: r.owner || undefined,

@@ -34,7 +34,7 @@ const disconnect = createRoute({
   path: "/v1/server/users/{id}/disconnect",
   tags,
   summary: "Close every socket of a user on every instance (API key scope: moderate)",
-  description: "Sockets close with code 4003, which the SDK takes as final: it does not " +
+  description: "Sockets close with code 4010, which the SDK takes as final: it does not " +
     "reconnect. The user's tokens stay valid; a client that ignores the code can come back.",
   security,
   request: { params: UserParam },

@@ -1,11 +1,12 @@
 import { toAppError } from "../../../../shared/errors.ts";
+import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
 import { ConsumerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
 
-/** WebSocket egress: subscribe/unsubscribe/ping frames in, messages out, via the hub. */
+/** WebSocket egress: subscribe/unsubscribe/ping/refresh frames in, messages out, via the hub. */
 export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
   const subscribers = new WeakMap<Session, Subscriber>();
   const subscriberOf = (session: Session): Subscriber => {
@@ -35,6 +36,9 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
       switch (frame.type) {
         case "ping":
           session.send({ id: frame.id, type: "pong" });
+          return;
+        case "refresh":
+          answerRefresh(session, frame);
           return;
         case "unsubscribe":
           hub.unsubscribe(subscriber, frame.channel);

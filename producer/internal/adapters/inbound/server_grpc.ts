@@ -1,15 +1,19 @@
 import type { ApiKeyGuard } from "../../../../shared/apikeys/guard.ts";
-import { parseRequest, serverApiCalls } from "../../../../shared/grpc/server_api.ts";
+import { serverApiCalls } from "../../../../shared/grpc/server_api.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
+import { validate } from "../../../../shared/validation/invalid.ts";
 import type { ServerPublisher } from "../../domain/services/server_publisher.ts";
 import { ServerBroadcastBody, ServerPublishBody } from "./server_routes.ts";
 
-/** The producer's part of the gRPC ServerApi: Publish and Broadcast, as over HTTP. */
+/**
+ * The producer's part of the gRPC ServerApi: Publish and Broadcast, validated as over HTTP.
+ * proto3 sends an unset string as "": optional fields go in as `value || undefined`.
+ */
 export function serverPublishCalls(publisher: ServerPublisher, guard: ApiKeyGuard, logger: Logger) {
   const call = serverApiCalls(guard, logger);
   return {
     Publish: call("publish", "Publish", async (r) => {
-      const receipt = await publisher.publish(parseRequest(ServerPublishBody, {
+      const receipt = await publisher.publish(validate(ServerPublishBody, {
         channel: r.channel,
         body: r.body,
         clientMsgId: r.client_msg_id || undefined,
@@ -22,7 +26,7 @@ export function serverPublishCalls(publisher: ServerPublisher, guard: ApiKeyGuar
       };
     }),
     Broadcast: call("publish", "Broadcast", async (r) => {
-      const result = await publisher.broadcast(parseRequest(ServerBroadcastBody, {
+      const result = await publisher.broadcast(validate(ServerBroadcastBody, {
         channels: r.channels,
         body: r.body,
         clientMsgId: r.client_msg_id || undefined,

@@ -1,4 +1,5 @@
-import { toAppError } from "../../../../shared/errors.ts";
+import { AppError, toAppError } from "../../../../shared/errors.ts";
+import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
 import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
@@ -26,12 +27,16 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
       try {
         frame = parseFrame(ProducerClientFrame, data);
       } catch (err) {
-        const e = toAppError(err);
+        const e = misdirected(data) ?? toAppError(err);
         session.send({ id: requestIdOf(data), type: "error", code: e.code, message: e.message });
         return;
       }
       if (frame.type === "ping") {
         session.send({ id: frame.id, type: "pong" });
+        return;
+      }
+      if (frame.type === "refresh") {
+        answerRefresh(session, frame);
         return;
       }
       const st = stateOf(session);
@@ -52,4 +57,23 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
       );
     },
   };
+}
+
+/** Frames of the consumer's socket, which a client may send here by mistake. */
+const SUBSCRIBER_FRAMES = new Set(["subscribe", "unsubscribe"]);
+
+/** A consumer frame sent to the producer: an answer that says where it belongs. */
+function misdirected(data: unknown): AppError | undefined {
+  if (typeof data !== "string") return undefined;
+  try {
+    const type = (JSON.parse(data) as { type?: unknown })?.type;
+    if (typeof type !== "string" || !SUBSCRIBER_FRAMES.has(type)) return undefined;
+    return new AppError(
+      "INVALID",
+      `${type} is a consumer frame: subscriptions live on the consumer's WebSocket (/v1/ws on the ` +
+        "consumer); this producer socket takes publish and ping",
+    );
+  } catch {
+    return undefined;
+  }
 }
