@@ -8,7 +8,7 @@ import { createLogger, setLogLevel } from "../shared/logging/logger.ts";
 export function stubSocketServer(service: string): SocketServer {
   setLogLevel("warn");
   return new SocketServer(
-    { verify: () => Promise.resolve({ userId: "bench", expiresAt: 2 ** 40 }) },
+    { verify: () => Promise.resolve({ userId: "bench", issuedAt: 0, expiresAt: 2 ** 40 }) },
     {
       maxFrameBytes: 1 << 20,
       maxConnections: 1 << 20,

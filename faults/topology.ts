@@ -66,6 +66,10 @@ export async function startTopology(
     pgAdminUrl: pg.url,
     env: {
       AUTH_PRIVATE_JWK: JSON.stringify(privateJwk),
+      // The fuzzers are one user checking answers to bad input; its per-user API budget would
+      // turn those into 429s. That budget has its own test (consumer/test/limits.test.ts).
+      API_RATE_PER_SECOND: "100000",
+      API_RATE_BURST: "100000",
       ...(cluster ? { STREAM_REPLICAS: "3" } : {}),
       ...env,
     },

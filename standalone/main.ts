@@ -2,7 +2,10 @@ import { z } from "zod";
 import { loadAuthConfig } from "../auth/src/config.ts";
 import { startAuth } from "../auth/src/server.ts";
 import { loadConsumerSettings } from "../consumer/config/config.ts";
-import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
+import {
+  PgChannelDirectory,
+  UNLIMITED_PER_HOUR,
+} from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
 import { PgHistoryPruner } from "../consumer/internal/adapters/outbound/pg_history_pruner.ts";
 import { PgChannelRoster } from "../consumer/internal/adapters/outbound/pg_channel_roster.ts";
 import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
@@ -14,6 +17,9 @@ import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
 import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
+import { channelEnv } from "../shared/channels/config.ts";
+import { sessionEnv } from "../shared/sessions/config.ts";
+import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import { PgChannelAccess } from "../shared/channels/pg_channel_access.ts";
 import { env, loadOrExit, parseEnv } from "../shared/config/env.ts";
 import { startEmbeddedPostgres } from "../shared/db/embedded.ts";
@@ -41,6 +47,8 @@ const StandaloneSchema = z.object({
   PERSIST_PARTITIONS: brokerEnv.PERSIST_PARTITIONS,
   PARTITION_LEASE_MS: brokerEnv.PARTITION_LEASE_MS,
   LOG_LEVEL: env.logLevel(),
+  ...channelEnv,
+  ...sessionEnv,
 });
 
 const vars = Deno.env.toObject();
@@ -81,12 +89,13 @@ const broker: Broker = settings.NATS_URL
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 
 const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));
-const access = new PgChannelAccess(sql);
+const access = new PgChannelAccess(sql, settings.CHANNELS_PER_USER_PER_HOUR);
 const apiKeys = new PgApiKeys(sql);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
 const producer = await startProducer(producerSettings, {
   log: broker.log,
   signals: broker.signals,
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   serverAccess: new PgServerPublishAccess(sql),
   apiKeys,
@@ -99,10 +108,12 @@ const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: pr
 const consumer = await startConsumer({ ...consumerSettings, web }, {
   broker,
   store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql),
+  directory: new PgChannelDirectory(sql, settings.CHANNELS_PER_USER_PER_HOUR),
+  serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
   roster: new PgChannelRoster(sql),
   pruner: new PgHistoryPruner(sql),
-  apiKeys: apiKeys,
+  apiKeys,
+  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

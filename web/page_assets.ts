@@ -50,7 +50,8 @@ async function sourcesVersion(dirs: URL[]): Promise<string> {
 }
 
 async function bundle(entry: URL): Promise<string> {
-  const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  // `deno` from PATH, by name: the consumer may run exactly that (--allow-run=deno).
+  const { success, stdout, stderr } = await new Deno.Command("deno", {
     args: ["bundle", "--quiet", "--platform", "browser", "--minify", entry.pathname],
     cwd: new URL("../", import.meta.url).pathname,
     env: { NO_COLOR: "1" },

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { corsEnv, env, parseEnv, tokenEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, metricsEnv, parseEnv, tokenEnv } from "../../shared/config/env.ts";
 import type { ScryptParams } from "./passwords.ts";
 
 /** A network allowed to set X-Forwarded-For: `10.0.0.0/8`, `2001:db8::/32`, or one address. */
@@ -60,6 +60,7 @@ export const AuthConfigSchema = z.object({
   LOG_LEVEL: env.logLevel(),
   ...tokenEnv,
   ...corsEnv,
+  ...metricsEnv,
 });
 
 export interface ThrottleConfig {
@@ -89,6 +90,7 @@ export type AuthConfig = {
   audience: string;
   logLevel: z.infer<typeof AuthConfigSchema>["LOG_LEVEL"];
   corsOrigins: string[];
+  metricsToken?: string;
 };
 
 export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthConfig {
@@ -119,5 +121,6 @@ export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthC
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -64,6 +64,7 @@ export async function startAuth(
     readiness: { postgres: () => pingPostgres(sql) },
     draining: () => draining,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
   const addresses = new ClientAddresses(config.trustedProxies);
   mountAuthRoutes(app, service, keys.jwks, addresses);

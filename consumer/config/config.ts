@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { Namespaces } from "../../shared/namespaces/namespaces.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import { type WebhookConfig, webhookEnv, webhooksFrom } from "./webhooks.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
+import type { Rate } from "../../shared/rate/token_bucket.ts";
 
 // The distributed services' default ports, where the page looks for auth and the producer.
 const DEFAULT_AUTH_PORT = 8082;
@@ -25,6 +26,14 @@ export const ConsumerSettingsSchema = z.object({
   MAX_BUFFERED_BYTES: env.positiveInt(1024 * 1024),
   MAX_QUEUED_FRAMES: env.positiveInt(10_000),
   CONSUMER_MAX_FRAME_BYTES: env.positiveInt(64 * 1024),
+  /** Subscribe/unsubscribe frames per socket: sustained rate and burst (a page's first sync). */
+  SUBSCRIBE_RATE_PER_SECOND: env.positiveInt(10),
+  SUBSCRIBE_RATE_BURST: env.positiveInt(100),
+  /** Channel API requests (channels, members, read markers, history, DMs) per user. */
+  API_RATE_PER_SECOND: env.positiveInt(20),
+  API_RATE_BURST: env.positiveInt(60),
+  /** Presence frames per channel and second, at most, whatever the churn (changes coalesce). */
+  PRESENCE_FLUSHES_PER_SECOND: z.coerce.number().int().min(1).max(100).default(4),
   /** A killed instance's users leave every channel within this time (heartbeats every TTL/3). */
   PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
   /** How often idle subscriptions are checked against PostgreSQL for a lost live message. */
@@ -37,6 +46,7 @@ export const ConsumerSettingsSchema = z.object({
   /** How often namespaces' history retention runs (a bounded amount each time). */
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   ...corsEnv,
+  ...metricsEnv,
 });
 
 /**
@@ -62,8 +72,10 @@ export interface ConsumerConfig {
     maxBufferedBytes: number;
     maxQueuedFrames: number;
     maxFrameBytes: number;
+    subscribeRate: Rate;
   };
-  presence: { ttlMs: number };
+  apiRate: Rate;
+  presence: { ttlMs: number; flushesPerSecond: number };
   delivery: { resyncMs: number };
   /** Where the chat page calls auth and the producer. */
   web: WebEndpoints;
@@ -72,6 +84,7 @@ export interface ConsumerConfig {
   webhooks?: WebhookConfig;
   namespaces: Namespaces;
   retention: { intervalMs: number };
+  metricsToken?: string;
 }
 
 export function loadConsumerSettings(vars?: Record<string, string | undefined>): ConsumerConfig {
@@ -92,8 +105,10 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       maxBufferedBytes: e.MAX_BUFFERED_BYTES,
       maxQueuedFrames: e.MAX_QUEUED_FRAMES,
       maxFrameBytes: e.CONSUMER_MAX_FRAME_BYTES,
+      subscribeRate: { perSecond: e.SUBSCRIBE_RATE_PER_SECOND, burst: e.SUBSCRIBE_RATE_BURST },
     },
-    presence: { ttlMs: e.PRESENCE_TTL_MS },
+    apiRate: { perSecond: e.API_RATE_PER_SECOND, burst: e.API_RATE_BURST },
+    presence: { ttlMs: e.PRESENCE_TTL_MS, flushesPerSecond: e.PRESENCE_FLUSHES_PER_SECOND },
     delivery: { resyncMs: e.DELIVERY_RESYNC_MS },
     web: {
       authUrl: e.WEB_AUTH_URL,
@@ -105,6 +120,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
     webhooks: webhooksFrom(e),
     namespaces: Namespaces.load(e.NAMESPACES_FILE),
     retention: { intervalMs: e.RETENTION_INTERVAL_MS },
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

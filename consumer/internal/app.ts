@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
+import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
@@ -7,7 +7,8 @@ import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
-import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
+import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
@@ -17,13 +18,15 @@ import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
+import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
+import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
 import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
-import type { AccessCache, MembershipEvents } from "./domain/ports/membership.ts";
+import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
@@ -32,15 +35,12 @@ import {
   namespacedPresence,
   refuseUnknownNamespaces,
 } from "./domain/services/namespace_policy.ts";
+import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
-
-const REVOKED_TOPIC = "membership-revoked";
-const Revocation = z.object({ channel: z.string(), userId: z.string() });
-type Revocation = z.infer<typeof Revocation>;
 
 /** As the HTTP body limit: no server API request of the consumer's comes near it. */
 const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
@@ -52,9 +52,13 @@ export interface ConsumerDeps {
   };
   store: MessageStore;
   directory: ChannelDirectory;
+  /** The same directory without the users' hourly creation quota, for the server API. */
+  serverDirectory: ChannelDirectory;
   roster: ChannelRoster;
   pruner: HistoryPruner;
   apiKeys: ApiKeyLookup;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   access: ChannelAccess & AccessCache;
   verifier: TokenVerifier;
   logger: Logger;
@@ -113,14 +117,17 @@ export async function startConsumer(
   const { namespaces } = config;
   const access = refuseUnknownNamespaces(deps.access, namespaces);
   // The hub and presence report to each other: subscriptions make presence, presence changes
-  // go out to the channel's subscribers (only after start(), when `hub` exists).
+  // go out to the channel's subscribers (only after start(), when `hub` exists), coalesced.
+  const coalescer = new PresenceCoalescer(
+    1000 / config.presence.flushesPerSecond,
+    ({ channel, joined, left }) =>
+      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+  );
   const presence = new PresenceService(
     deps.broker.signals,
     config.presence,
-    ({ channel, joined, left }) => {
-      if (namespaceAllows(namespaces, channel, "joinLeave")) {
-        hub.broadcastPresence({ type: "presence", channel, joined, left });
-      }
+    (change) => {
+      if (namespaceAllows(namespaces, change.channel, "joinLeave")) coalescer.add(change);
     },
   );
   const hub = new SubscriptionHub(
@@ -139,11 +146,9 @@ export async function startConsumer(
   );
   presence.start();
   // Revocations reach every instance (this one included) over the broker's signals.
-  const unsubscribeRevocations = deps.broker.signals.subscribe(REVOKED_TOPIC, (data) => {
-    const parsed = Revocation.safeParse(data);
-    if (!parsed.success) return;
-    deps.access.forget(parsed.data.channel, parsed.data.userId);
-    hub.revoke(parsed.data.channel, parsed.data.userId);
+  const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
+    deps.access.forget(channel, userId);
+    hub.revoke(channel, userId);
   });
   // One resync at a time; a slow database makes the next tick skip, never pile up.
   let resyncing = false;
@@ -223,19 +228,21 @@ export async function startConsumer(
     readiness: deps.readiness,
     draining: () => draining,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
+  limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
     access,
     store: deps.store,
     sockets: socketServer,
-    handlers: subscriberHandlers(hub),
+    handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
   const membershipEvents: MembershipEvents = {
     revoked: (channel, userId) => {
       try {
-        deps.broker.signals.publish(REVOKED_TOPIC, { channel, userId } satisfies Revocation);
+        announceRevocation(deps.broker.signals, { channel, userId });
       } catch (err) {
         // Broker down: caches still expire within their TTL.
         logger.warn("revocation not announced", { channel, err });
@@ -244,8 +251,9 @@ export async function startConsumer(
   };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, access, membershipEvents),
+    channels: new ChannelService(deps.directory, membershipEvents),
   });
+  deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   // Backends' commands to users' sockets reach every instance, this one included.
   const userSessions = new SignalUserSessions(deps.broker.signals);
   const stopUserCommands = userSessions.listen({
@@ -255,7 +263,7 @@ export async function startConsumer(
   });
   const guard = new ApiKeyGuard(deps.apiKeys);
   const admin = new ServerAdmin(
-    deps.directory,
+    deps.serverDirectory,
     deps.roster,
     userSessions,
     membershipEvents,
@@ -295,6 +303,8 @@ export async function startConsumer(
       stopUserCommands();
       clearInterval(resyncTimer);
       presence.stop();
+      deps.sessions.stop();
+      coalescer.stop();
       await socketServer.closeAll();
       await Promise.all([server.shutdown(), grpc?.stop()]);
     },

@@ -172,3 +172,23 @@ Deno.test("hub: presence follows subscriptions; a resubscribe is no leave", asyn
   hub.disconnect(sub);
   assert.deepEqual(presence.slice(2), [`join room ${sub.userId}`, `leave room ${sub.userId}`]);
 });
+
+Deno.test("hub: a subscribe authorized before a revocation does not outlive it", async () => {
+  let grant!: () => void;
+  const hub = new SubscriptionHub(
+    new MemoryStore(),
+    { authorize: () => new Promise<void>((resolve) => grant = resolve) },
+    { fannedOut: () => {}, replayed: () => {} },
+    { join: () => {}, leave: () => {} },
+    10,
+    new InProcessBroker().delivery,
+  );
+  const { sub } = subscriber();
+  const subscribing = hub.subscribe(sub, 1, "team");
+  // The access check has answered "member" but its answer is still on its way when the
+  // revocation arrives.
+  hub.revoke("team", sub.userId);
+  grant();
+  await assert.rejects(subscribing, { code: "FORBIDDEN" });
+  assert.equal(hub.subscriptionCount, 0);
+});

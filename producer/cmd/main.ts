@@ -2,6 +2,7 @@ import { PgApiKeys } from "../../shared/apikeys/pg_api_keys.ts";
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
 import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
+import { PgSessionRevocations } from "../../shared/sessions/pg_session_revocations.ts";
 import { loadOrExit } from "../../shared/config/env.ts";
 import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
@@ -19,7 +20,8 @@ const broker = await NatsBroker.connect({ ...config.broker, name: "producer", lo
 const producer = await startProducer(config, {
   log: broker.log,
   signals: broker.signals,
-  access: new PgChannelAccess(sql),
+  sessions: new PgSessionRevocations(sql, config.sessionPollMs, logger),
+  access: new PgChannelAccess(sql, config.channelsPerHour),
   serverAccess: new PgServerPublishAccess(sql),
   apiKeys: new PgApiKeys(sql),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { corsEnv, env, parseEnv } from "../../shared/config/env.ts";
+import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
 import { Namespaces } from "../../shared/namespaces/namespaces.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
-import type { Rate } from "../internal/domain/services/token_bucket.ts";
+import type { Rate } from "../../shared/rate/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
@@ -30,6 +30,7 @@ export const ProducerSettingsSchema = z.object({
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
   NAMESPACES_FILE: z.string().optional(),
   ...corsEnv,
+  ...metricsEnv,
 });
 
 const ProducerProcessSchema = ProducerSettingsSchema.extend(processEnv);
@@ -58,6 +59,7 @@ export interface ProducerConfig {
   drainGraceMs: number;
   corsOrigins: string[];
   namespaces: Namespaces;
+  metricsToken?: string;
 }
 
 /** The distributed-mode process: the producer plus where its dependencies live. */
@@ -90,6 +92,7 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
     drainGraceMs: e.DRAIN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS,
     namespaces: Namespaces.load(e.NAMESPACES_FILE),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

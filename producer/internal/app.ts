@@ -1,3 +1,4 @@
+import { onRevocation } from "../../shared/channels/revocations.ts";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
@@ -6,7 +7,8 @@ import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import { createRegistry, metric } from "../../shared/metrics/registry.ts";
 import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
-import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { SessionRevocations } from "../../shared/ports/sessions.ts";
+import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import { closeOnDisconnect } from "../../shared/sessions/disconnects.ts";
 import type { ProducerConfig } from "../config/config.ts";
@@ -23,12 +25,14 @@ import { ServerPublisher } from "./domain/services/server_publisher.ts";
 
 export interface ProducerDeps {
   log: MessageLog;
-  /** Where a backend's disconnect of a user arrives (the consumer announces it). */
+  /** Where revoked memberships and backends' disconnects of users are announced. */
   signals: Signals;
-  access: ChannelAccess;
+  access: ChannelAccess & AccessCache;
   /** Where server API publishes may go (any channel, as any user: see PgServerPublishAccess). */
   serverAccess: ChannelAccess;
   apiKeys: ApiKeyLookup;
+  /** Revoked sessions (logout): their sockets close within a poll. */
+  sessions: SessionRevocations;
   verifier: TokenVerifier;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -110,6 +114,7 @@ export async function startProducer(
     draining: () => draining,
     maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    metricsToken: config.metricsToken,
   });
   mountProducerRoutes(app, {
     service,
@@ -126,6 +131,12 @@ export async function startProducer(
     maxBodyBytes,
   );
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
+  deps.sessions.start(({ userId, at }) => sockets.closeRevoked(userId, at));
+  // A removed member's publish rights end at once here too, not when the cached answer expires.
+  const unsubscribeRevocations = onRevocation(
+    deps.signals,
+    ({ channel, userId }) => deps.access.forget(channel, userId),
+  );
 
   return {
     port: server.port,
@@ -134,7 +145,9 @@ export async function startProducer(
       deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
       sockets.stopAccepting();
+      unsubscribeRevocations();
       stopDisconnects();
+      deps.sessions.stop();
       // Load balancers see /ready 503 and move new clients away while open sockets still work.
       await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
       await Promise.all([service.drain(DRAIN_TIMEOUT_MS), serverService.drain(DRAIN_TIMEOUT_MS)]);

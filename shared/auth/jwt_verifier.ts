@@ -58,7 +58,7 @@ export class JwtVerifier implements TokenVerifier {
         clockTolerance: CLOCK_SKEW_SECONDS,
         requiredClaims: ["sub", "exp", "iat", "jti"],
       });
-      return { userId: payload.sub!, expiresAt: payload.exp! };
+      return { userId: payload.sub!, expiresAt: payload.exp!, issuedAt: payload.iat! };
     } catch (err) {
       // A JWKS endpoint that cannot be reached is our outage, not the client's bad token.
       if (isKeyOutage(err)) throw new AppError("UNAVAILABLE", "token keys are unavailable");

@@ -45,6 +45,11 @@ export const corsEnv = {
   ),
 };
 
+/** A bearer token `/metrics` requires (unset: open); long enough not to be guessed. */
+export const metricsEnv = {
+  METRICS_TOKEN: z.string().min(16).optional(),
+};
+
 /** Runs `load`, printing a ConfigError and exiting with status 2 instead of a stack trace. */
 export function loadOrExit<T>(load: () => T): T {
   try {

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { type BrokerConfig, brokerConfigFrom, brokerEnv } from "../broker/config.ts";
+import { channelEnv } from "../channels/config.ts";
+import { sessionEnv } from "../sessions/config.ts";
 import { env, tokenEnv } from "./env.ts";
 
 /**
@@ -12,6 +14,8 @@ export const processEnv = {
   LOG_LEVEL: env.logLevel(),
   ...brokerEnv,
   ...tokenEnv,
+  ...channelEnv,
+  ...sessionEnv,
 };
 
 const ProcessEnvSchema = z.object(processEnv);
@@ -23,6 +27,10 @@ export interface ProcessDeps {
   issuer: string;
   audience: string;
   logLevel: z.infer<typeof ProcessEnvSchema>["LOG_LEVEL"];
+  /** Channels one user may create per hour. */
+  channelsPerHour: number;
+  /** How often revoked sessions are looked for. */
+  sessionPollMs: number;
 }
 
 export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDeps {
@@ -33,5 +41,7 @@ export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDep
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
+    channelsPerHour: e.CHANNELS_PER_USER_PER_HOUR,
+    sessionPollMs: e.SESSION_REVOCATION_POLL_MS,
   };
 }

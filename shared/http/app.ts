@@ -6,6 +6,7 @@ import { AppError, errorBody, HTTP_STATUS, toAppError } from "../errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import { invalidInput } from "../validation/invalid.ts";
 import { corsOriginPolicy } from "./cors.ts";
+import { metricsAuth } from "./metrics_auth.ts";
 import { mountSwaggerUi } from "./swagger_ui.ts";
 
 /** A named dependency check for `/ready`; resolves true when the dependency answers. */
@@ -22,6 +23,8 @@ export interface ServiceAppOptions {
   maxBodyBytes?: number;
   /** Browser origins allowed to call cross-origin (see corsOriginPolicy; empty = this machine). */
   corsOrigins?: string[];
+  /** Bearer token `/metrics` requires (METRICS_TOKEN); unset, it is open. */
+  metricsToken?: string;
 }
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -107,7 +110,7 @@ export function createServiceApp(opts: ServiceAppOptions): OpenAPIHono {
       ready ? 200 : 503,
     );
   });
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", metricsAuth(opts.metricsToken), async (c) => {
     c.header("Content-Type", opts.registry.contentType);
     return c.body(await opts.registry.metrics());
   });

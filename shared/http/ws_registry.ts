@@ -21,6 +21,11 @@ export class SocketRegistry {
     return this.perUser.get(userId) ?? 0;
   }
 
+  /** The open sockets of one user. */
+  *of(userId: string): Iterable<Connection> {
+    for (const c of this.connections) if (c.principal.userId === userId) yield c;
+  }
+
   add(c: Connection): void {
     this.connections.add(c);
     this.perUser.set(c.principal.userId, this.countFor(c.principal.userId) + 1);
@@ -36,14 +41,6 @@ export class SocketRegistry {
     this.onSize(this.connections.size);
     if (this.connections.size === 0) this.emptied?.();
     return true;
-  }
-
-  /** Closes every socket of `userId`; returns how many there were. */
-  closeUser(userId: string, code: number, reason: string): number {
-    if (this.countFor(userId) === 0) return 0;
-    const theirs = [...this.connections].filter((c) => c.principal.userId === userId);
-    for (const c of theirs) c.close(code, reason);
-    return theirs.length;
   }
 
   /** Closes every socket and resolves once all have closed (or after `timeoutMs`). */

@@ -15,7 +15,7 @@ Deno.test("socket server: concurrent upgrades of one user cannot overshoot the c
       verify: async () => {
         if (++pending === N) release();
         await gate;
-        return { userId: "u", expiresAt: 2 ** 40 };
+        return { userId: "u", issuedAt: 0, expiresAt: 2 ** 40 };
       },
     },
     { maxFrameBytes: 1024, maxConnections: 100, maxConnectionsPerUser: 5, maxBufferedBytes: 1e6 },

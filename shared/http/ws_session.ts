@@ -144,7 +144,19 @@ export class SocketServer {
 
   /** Closes every socket of `userId` on this instance; resolves how many there were. */
   closeUser(userId: string, code: number, reason: string): number {
-    return this.registry.closeUser(userId, code, reason);
+    const theirs = [...this.registry.of(userId)];
+    for (const c of theirs) c.close(code, reason);
+    return theirs.length;
+  }
+
+  /**
+   * Closes `userId`'s sockets opened with a token issued at or before `revokedAt` (epoch seconds)
+   * with TOKEN_EXPIRED: their session was revoked (logout). Newer tokens' sockets stay open.
+   */
+  closeRevoked(userId: string, revokedAt: number): void {
+    for (const c of this.registry.of(userId)) {
+      if (c.principal.issuedAt <= revokedAt) c.close(CloseCode.TOKEN_EXPIRED, "session revoked");
+    }
   }
 
   /** Refuses new upgrades from now on (the first step of a graceful drain). */

@@ -7,3 +7,8 @@ export interface ChannelAccess {
    */
   authorize(userId: string, channel: string): Promise<void>;
 }
+
+/** A cache of access answers that can drop one at once (a revoked membership). */
+export interface AccessCache {
+  forget(channel: string, userId: string): void;
+}

@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { brokerNames } from "../broker/subjects.ts";
 import { migrateUp } from "../db/migrate.ts";
 import { connectPostgres, type Sql } from "../db/postgres.ts";
+import { ENTRIES, type Entry, permissionFlags } from "../config/permissions.ts";
 import { freePort } from "../net.ts";
 
 /** Where the shared test servers live (CI starts them when absent). */
@@ -93,8 +94,9 @@ export async function stopCleanly(processes: ServiceProcess[]): Promise<void> {
 const ROOT = new URL("../../", import.meta.url);
 
 /**
- * Starts `deno run -A [denoArgs] <entry>` from the repo root with `env`, and waits for
- * `healthUrl`. `denoArgs` adds runtime flags (the benchmark's `--cpu-prof`).
+ * Starts `deno run <the entry's permissions> [denoArgs] <entry>` from the repo root with `env`
+ * (as its deno.json task does), and waits for `healthUrl`. `denoArgs` adds runtime flags (the
+ * benchmark's `--cpu-prof`).
  */
 export async function spawnService(
   entry: string,
@@ -104,8 +106,10 @@ export async function spawnService(
   timeoutMs = 30_000,
   denoArgs: string[] = [],
 ): Promise<ServiceProcess> {
+  if (!ENTRIES.includes(entry as Entry)) throw new Error(`${entry} is no service entry point`);
+  const permissions = permissionFlags(entry as Entry, env);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoArgs, entry],
+    args: ["run", ...permissions, ...denoArgs, entry],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",

@@ -61,6 +61,9 @@ export async function startDistributed(opts: {
     LOG_LEVEL: "warn",
     // Streams reserve their max size on the server: keep test streams small.
     STREAM_MAX_BYTES: String(64 * 1024 * 1024),
+    // Tests register and log in many users, with timings of seconds: the default hash cost (2^17,
+    // about half a second per login here) is what auth's own tests measure, not these.
+    AUTH_SCRYPT_LOG2_N: "14",
     ...opts.env,
   };
   const auth = await spawnService(

@@ -174,6 +174,8 @@ export class Chat {
         view = this.addChannel({ ...created, id, unread: 0 });
       } catch (err) {
         if (!(err instanceof RtmError) || err.code !== "CONFLICT") return this.showError(err);
+        // Asked for a private channel: joining whatever has that name would be a silent downgrade.
+        if (isPrivate) return this.showError(err);
         // It exists: join it (allowed for a public channel; a private one answers FORBIDDEN).
         try {
           await this.client.addMember(id, this.client.userId);

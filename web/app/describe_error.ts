@@ -15,7 +15,7 @@ export function describeError(err: unknown): string {
     case "UNAUTHENTICATED":
       return "Wrong email or password, or your session has ended.";
     case "CONFLICT":
-      return "That already exists (is this email registered already?).";
+      return "That already exists (a channel by that name, or an account with that email).";
     case "NOT_FOUND":
       return "Not found.";
     case "UNAVAILABLE":

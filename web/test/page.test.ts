@@ -50,6 +50,18 @@ browserTest(
     }).waitFor();
     await openChannel(bob, "general");
 
+    // A private channel whose name is taken is an error shown, not a join of the public one.
+    await joinChannel(ada, "plaza");
+    await openChannel(ada, "general");
+    if (await bob.locator("#menu").isVisible()) await bob.click("#menu");
+    await bob.fill("#new-channel input[name=id]", "plaza");
+    await bob.check("#new-channel input[name=private]");
+    await bob.click("#new-channel button");
+    if (await bob.locator("#menu").isVisible()) await bob.click("#menu");
+    await bob.locator("#chat-error", { hasText: "already exists" }).waitFor();
+    assert.equal(await bob.locator("#channel-title", { hasText: "general" }).count(), 1);
+    assert.equal(await bob.locator("#channels button", { hasText: "plaza" }).count(), 0);
+
     // Markup typed by a user is shown as the characters typed, and never runs.
     await send(ada, XSS);
     for (const page of [ada, bob]) {

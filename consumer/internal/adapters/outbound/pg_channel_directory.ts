@@ -4,25 +4,34 @@ import { AppError } from "../../../../shared/errors.ts";
 import type {
   ChannelDirectory,
   ChannelInfo,
+  Creation,
   MemberRole,
   MyChannel,
+  ReadMarker,
 } from "../../domain/ports/channel_directory.ts";
 
 /** Channels and members in PostgreSQL (tables `channels`, `channel_members`). */
-export class PgChannelDirectory implements ChannelDirectory {
-  constructor(private readonly sql: Sql) {}
+/** No hourly creation cap (the server API's directory): the largest int the SQL function takes. */
+export const UNLIMITED_PER_HOUR = 2_147_483_647;
 
-  create(id: string, kind: "public" | "private", ownerId: string): Promise<boolean> {
+export class PgChannelDirectory implements ChannelDirectory {
+  constructor(
+    private readonly sql: Sql,
+    /** Channels one user may create per hour (migration 00007's `create_channel`). */
+    private readonly maxCreatedPerHour: number,
+  ) {}
+
+  create(id: string, kind: "public" | "private", ownerId: string): Promise<Creation> {
     return this.query(() =>
       this.sql.begin(async (tx) => {
-        const created = await tx`
-          insert into channels (id, kind, created_by) values (${id}, ${kind}, ${ownerId})
-          on conflict (id) do nothing returning id`;
-        if (created.length === 0) return false;
+        const [{ outcome }] = await tx<{ outcome: Creation }[]>`
+          select create_channel(${id}, ${kind}, ${ownerId}, ${this.maxCreatedPerHour})
+            as outcome`;
+        if (outcome !== "created") return outcome;
         await tx`
           insert into channel_members (channel_id, user_id, role)
           values (${id}, ${ownerId}, 'owner')`;
-        return true;
+        return outcome;
       })
     );
   }
@@ -110,16 +119,41 @@ export class PgChannelDirectory implements ChannelDirectory {
     }));
   }
 
-  async markRead(channel: string, userId: string, seq: number): Promise<number> {
+  /**
+   * One statement, so the access check and the write cannot be split by a removal: a membership
+   * row is only updated, never made, except on a public channel (anyone may join). A removal that
+   * commits first leaves nothing to update (the update re-checks the row it waited for).
+   */
+  async markRead(channel: string, userId: string, seq: number): Promise<ReadMarker> {
     const [row] = await this.query(() =>
-      this.sql<{ last_read_seq: number }[]>`
-        insert into channel_members (channel_id, user_id, last_read_seq)
-        values (${channel}, ${userId}, ${seq})
-        on conflict (channel_id, user_id) do update
-          set last_read_seq = greatest(channel_members.last_read_seq, excluded.last_read_seq)
-        returning last_read_seq`
+      this.sql<{ kind: ChannelKind; last_seq: number; last_read_seq: number | null }[]>`
+        with c as (select kind, last_seq from channels where id = ${channel}),
+        updated as (
+          update channel_members m set last_read_seq = greatest(m.last_read_seq, ${seq})
+          from c where m.channel_id = ${channel} and m.user_id = ${userId} and ${seq} <= c.last_seq
+          returning m.last_read_seq
+        ),
+        joined as (
+          insert into channel_members (channel_id, user_id, last_read_seq)
+          select ${channel}, ${userId}::uuid, ${seq}::bigint from c
+          where c.kind = 'public' and ${seq} <= c.last_seq and not exists (select 1 from updated)
+          on conflict (channel_id, user_id) do update
+            set last_read_seq = greatest(channel_members.last_read_seq, excluded.last_read_seq)
+          returning last_read_seq
+        )
+        select c.kind, c.last_seq,
+          (select last_read_seq from updated union all select last_read_seq from joined limit 1)
+            as last_read_seq
+        from c`
     );
-    return row.last_read_seq;
+    if (!row) return { kind: "not-member" };
+    if (row.last_read_seq !== null) {
+      return { kind: "moved", lastSeq: row.last_seq, lastReadSeq: row.last_read_seq };
+    }
+    if (seq <= row.last_seq) return { kind: "not-member" };
+    // Ahead of the channel: said only to whoever may read it (the head is no outsider's business).
+    const member = row.kind === "public" || await this.role(channel, userId) !== undefined;
+    return member ? { kind: "ahead", lastSeq: row.last_seq } : { kind: "not-member" };
   }
 
   private async query<T>(fn: () => Promise<T>): Promise<T> {

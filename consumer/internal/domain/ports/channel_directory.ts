@@ -18,10 +18,20 @@ export interface MyChannel extends ChannelInfo {
   peer?: string;
 }
 
+/** What creating a channel came to: `quota` when the user created their hourly share already. */
+export type Creation = "created" | "exists" | "quota";
+
+/** What moving a read marker came to. */
+export type ReadMarker =
+  | { kind: "moved"; lastSeq: number; lastReadSeq: number }
+  /** Not a member of a private or direct channel, or no such channel: one answer for all. */
+  | { kind: "not-member" }
+  | { kind: "ahead"; lastSeq: number };
+
 /** Channels and their members, as stored. */
 export interface ChannelDirectory {
-  /** Creates the channel with `ownerId` as its owner; false when the id is taken. */
-  create(id: string, kind: "public" | "private", ownerId: string): Promise<boolean>;
+  /** Creates the channel with `ownerId` as its owner, within the owner's hourly quota. */
+  create(id: string, kind: "public" | "private", ownerId: string): Promise<Creation>;
   /** Creates the direct channel of two users unless it exists; false when it existed. */
   ensureDirect(id: string, a: string, b: string): Promise<boolean>;
   get(id: string): Promise<ChannelInfo | undefined>;
@@ -33,8 +43,8 @@ export interface ChannelDirectory {
   removeMember(channel: string, userId: string): Promise<boolean>;
   listFor(userId: string): Promise<MyChannel[]>;
   /**
-   * Moves the user's read marker forward to `seq` (never back), making them a member when they
-   * are not yet; returns the marker.
+   * Moves a member's read marker forward to `seq` (never back); on a public channel a non-member
+   * joins. Atomic with its membership check: it never re-adds a member removed meanwhile.
    */
-  markRead(channel: string, userId: string, seq: number): Promise<number>;
+  markRead(channel: string, userId: string, seq: number): Promise<ReadMarker>;
 }

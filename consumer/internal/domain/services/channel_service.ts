@@ -1,18 +1,24 @@
 import { DIRECT_CHANNEL_PREFIX, directChannelId } from "../../../../shared/domain/channel.ts";
+import { channelQuotaError, notMemberError } from "../../../../shared/channels/errors.ts";
 import { AppError } from "../../../../shared/errors.ts";
-import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
-import type { ChannelDirectory, ChannelInfo, MyChannel } from "../ports/channel_directory.ts";
+import type {
+  ChannelDirectory,
+  ChannelInfo,
+  MemberRole,
+  MyChannel,
+} from "../ports/channel_directory.ts";
 import type { MembershipEvents } from "../ports/membership.ts";
 
 /**
- * Channel and membership rules. Anyone may create a channel (becoming its owner) and join or leave
- * a public one; only the owner adds or removes others; the owner stays; a direct channel's two
- * members are fixed. Reading a public channel makes it one of yours (for unread counts).
+ * Channel and membership rules. Anyone may create a channel (becoming its owner, within an hourly
+ * quota) and join or leave a public one; only the owner adds or removes others; the owner stays; a
+ * direct channel's two members are fixed. Reading a public channel makes it one of yours (for
+ * unread counts). A private or direct channel one is not in answers exactly like one that does not
+ * exist, so nobody learns which exist.
  */
 export class ChannelService {
   constructor(
     private readonly directory: ChannelDirectory,
-    private readonly access: ChannelAccess,
     private readonly events: MembershipEvents,
   ) {}
 
@@ -23,16 +29,20 @@ export class ChannelService {
         `channel ids starting with ${DIRECT_CHANNEL_PREFIX} are reserved`,
       );
     }
-    if (!await this.directory.create(id, kind, userId)) {
-      throw new AppError("CONFLICT", `channel ${id} already exists`);
+    switch (await this.directory.create(id, kind, userId)) {
+      case "created":
+        return { id, kind, lastSeq: 0 };
+      case "exists":
+        throw new AppError("CONFLICT", `channel ${id} already exists`);
+      case "quota":
+        throw channelQuotaError();
     }
-    return { id, kind, lastSeq: 0 };
   }
 
   /** Adds `target`; resolves false when they were a member already. */
   async addMember(actor: string, channel: string, target: string): Promise<boolean> {
-    const info = await this.mutableChannel(channel);
-    if (!(info.kind === "public" && target === actor)) await this.requireOwner(channel, actor);
+    const info = await this.mutableChannel(channel, actor);
+    if (!(info.kind === "public" && target === actor)) requireOwner(channel, info.actorRole);
     if (!await this.directory.userExists(target)) {
       throw new AppError("NOT_FOUND", `no user ${target}`);
     }
@@ -40,8 +50,8 @@ export class ChannelService {
   }
 
   async removeMember(actor: string, channel: string, target: string): Promise<void> {
-    const info = await this.mutableChannel(channel);
-    if (target !== actor) await this.requireOwner(channel, actor);
+    const info = await this.mutableChannel(channel, actor);
+    if (target !== actor) requireOwner(channel, info.actorRole);
     if (await this.directory.role(channel, target) === "owner") {
       throw new AppError("FORBIDDEN", "the owner cannot be removed from their channel");
     }
@@ -69,28 +79,42 @@ export class ChannelService {
     channel: string,
     seq: number,
   ): Promise<{ lastReadSeq: number; unread: number }> {
-    await this.access.authorize(userId, channel);
-    const info = await this.directory.get(channel);
-    const lastSeq = info?.lastSeq ?? 0;
-    if (seq > lastSeq) {
-      throw new AppError("INVALID", `seq ${seq} is ahead of the channel (last seq ${lastSeq})`);
+    const marker = await this.directory.markRead(channel, userId, seq);
+    switch (marker.kind) {
+      case "not-member":
+        throw notMemberError(channel);
+      case "ahead":
+        throw new AppError(
+          "INVALID",
+          `seq ${seq} is ahead of the channel (last seq ${marker.lastSeq})`,
+        );
+      case "moved":
+        return {
+          lastReadSeq: marker.lastReadSeq,
+          unread: Math.max(0, marker.lastSeq - marker.lastReadSeq),
+        };
     }
-    const lastReadSeq = await this.directory.markRead(channel, userId, seq);
-    return { lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq) };
   }
 
-  private async mutableChannel(channel: string): Promise<ChannelInfo> {
-    const info = await this.directory.get(channel);
-    if (!info) throw new AppError("NOT_FOUND", `no channel ${channel}`);
+  /** The channel and the actor's role there, if the actor may see it at all. */
+  private async mutableChannel(
+    channel: string,
+    actor: string,
+  ): Promise<ChannelInfo & { actorRole?: MemberRole }> {
+    const [info, actorRole] = await Promise.all([
+      this.directory.get(channel),
+      this.directory.role(channel, actor),
+    ]);
+    if (!info || (info.kind !== "public" && !actorRole)) throw notMemberError(channel);
     if (info.kind === "direct") {
       throw new AppError("FORBIDDEN", "a direct channel's members cannot change");
     }
-    return info;
+    return { ...info, actorRole };
   }
+}
 
-  private async requireOwner(channel: string, userId: string): Promise<void> {
-    if (await this.directory.role(channel, userId) !== "owner") {
-      throw new AppError("FORBIDDEN", `only the owner of ${channel} manages its members`);
-    }
+function requireOwner(channel: string, role: MemberRole | undefined): void {
+  if (role !== "owner") {
+    throw new AppError("FORBIDDEN", `only the owner of ${channel} manages its members`);
   }
 }

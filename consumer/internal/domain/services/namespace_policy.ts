@@ -1,6 +1,5 @@
 import type { NamespaceOptions, Namespaces } from "../../../../shared/namespaces/namespaces.ts";
-import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
-import type { AccessCache } from "../ports/membership.ts";
+import type { AccessCache, ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import type { PresenceTracker } from "../ports/presence.ts";
 
 /** Channel access that refuses a namespace nobody configured (INVALID) before anything else. */

@@ -1,4 +1,5 @@
 import type { StoredMessage } from "../../../../shared/domain/message.ts";
+import { notMemberError } from "../../../../shared/channels/errors.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { ChannelFollow, DeliveryBus } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
@@ -55,6 +56,8 @@ export class SubscriptionHub {
   private readonly follows = new Map<string, ChannelFollow>();
   /** Subscribers that went away: a subscribe still awaiting authorization must not revive them. */
   private readonly departed = new WeakSet<Subscriber>();
+  /** Subscribes awaiting authorization: one whose access is revoked meanwhile must not start. */
+  private readonly authorizing = new Set<{ channel: string; userId: string; revoked: boolean }>();
 
   constructor(
     private readonly store: MessageStore,
@@ -82,7 +85,14 @@ export class SubscriptionHub {
     channel: string,
     since?: number,
   ): Promise<void> {
-    await this.access.authorize(subscriber.userId, channel);
+    const authorizing = { channel, userId: subscriber.userId, revoked: false };
+    this.authorizing.add(authorizing);
+    try {
+      await this.access.authorize(subscriber.userId, channel);
+    } finally {
+      this.authorizing.delete(authorizing);
+    }
+    if (authorizing.revoked) throw notMemberError(channel);
     if (this.departed.has(subscriber)) return;
     if (
       !this.byChannel.get(channel)?.has(subscriber.id) &&
@@ -186,6 +196,9 @@ export class SubscriptionHub {
 
   /** Ends `userId`'s subscriptions to `channel` (their membership was revoked, or a backend's call). */
   revoke(channel: string, userId: string, why = `no longer a member of channel ${channel}`): void {
+    for (const a of this.authorizing) {
+      if (a.channel === channel && a.userId === userId) a.revoked = true;
+    }
     for (const sub of [...this.byChannel.get(channel)?.values() ?? []]) {
       if (sub.subscriber.userId !== userId) continue;
       this.remove(sub.subscriber.id, channel);

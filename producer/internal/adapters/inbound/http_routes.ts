@@ -7,7 +7,7 @@ import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts"
 import type { SocketServer } from "../../../../shared/http/ws_session.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
-import type { Rate } from "../../domain/services/token_bucket.ts";
+import type { Rate } from "../../../../shared/rate/token_bucket.ts";
 import { publisherHandlers } from "./ws_publisher.ts";
 
 const PublishBody = z.object({

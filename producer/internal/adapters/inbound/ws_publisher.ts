@@ -5,7 +5,7 @@ import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/fram
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { PublishLane } from "../../domain/services/publish_lane.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
-import { type Rate, TokenBucket } from "../../domain/services/token_bucket.ts";
+import { type Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
 
 /**
  * WebSocket ingress: frames in, acks and errors out, over the shared PublishService. Each socket

@@ -1,4 +1,4 @@
-import { type Rate, TokenBucket } from "./token_bucket.ts";
+import { type Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
 
 /** A place in a lane: `turn` resolves once every earlier place has been left. */
 export interface LanePlace {

@@ -7,7 +7,8 @@ import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
 import type { PublishRules } from "../ports/publish_rules.ts";
 import { PublishLane } from "./publish_lane.ts";
-import { type Rate, TokenBucket } from "./token_bucket.ts";
+import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
+import type { Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
 
 export interface PublishCommand {
   channel: string;
@@ -31,8 +32,6 @@ export interface PublishPolicy {
 }
 
 const encoder = new TextEncoder();
-/** Per-user buckets are dropped once idle this long, so the map stays bounded. */
-const USER_BUCKET_IDLE_MS = 60_000;
 
 /**
  * The one publish path shared by WebSocket and HTTP ingress:
@@ -44,7 +43,7 @@ export class PublishService {
   private inFlight = 0;
   private accepting = true;
   private idle: (() => void) | undefined;
-  private readonly userBuckets = new Map<string, { bucket: TokenBucket; usedAt: number }>();
+  private readonly userBuckets: KeyedBuckets;
 
   constructor(
     private readonly log: MessageLog,
@@ -52,7 +51,9 @@ export class PublishService {
     private readonly policy: PublishPolicy,
     private readonly observer: PublishObserver,
     private readonly rules: PublishRules = () => {},
-  ) {}
+  ) {
+    this.userBuckets = new KeyedBuckets(policy.userRate);
+  }
 
   /** A connection's lane (its bucket and append order); the caller keeps it for the socket's life. */
   openLane(): PublishLane {
@@ -114,25 +115,10 @@ export class PublishService {
   }
 
   private takeToken(userId: string, connection?: TokenBucket): void {
-    const now = Date.now();
-    let entry = this.userBuckets.get(userId);
-    if (!entry) {
-      this.sweepUserBuckets(now);
-      entry = { bucket: new TokenBucket(this.policy.userRate), usedAt: now };
-      this.userBuckets.set(userId, entry);
-    }
-    entry.usedAt = now;
-    for (const bucket of [connection, entry.bucket]) {
+    for (const bucket of [connection, this.userBuckets.of(userId)]) {
       if (bucket && !bucket.take()) {
         throw new AppError("RATE_LIMITED", "publishing too fast", bucket.retryAfterSeconds());
       }
-    }
-  }
-
-  private sweepUserBuckets(now: number): void {
-    if (this.userBuckets.size < 1024) return;
-    for (const [user, { usedAt }] of this.userBuckets) {
-      if (now - usedAt > USER_BUCKET_IDLE_MS) this.userBuckets.delete(user);
     }
   }
 

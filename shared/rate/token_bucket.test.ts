@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TokenBucket } from "../internal/domain/services/token_bucket.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 Deno.test("token bucket: a full burst, then one token per 1/rate seconds, never above burst", () => {
   let now = 0;
