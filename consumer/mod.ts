@@ -10,7 +10,13 @@ import type { Logger } from "../shared/logging/logger.ts";
 import type { TokenVerifier } from "../shared/ports/tokens.ts";
 import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import type { ConsumerConfig } from "./config/config.ts";
-import { PgChannelDirectory } from "./internal/adapters/outbound/pg_channel_directory.ts";
+import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
+import {
+  PgChannelDirectory,
+  UNLIMITED_PER_HOUR,
+} from "./internal/adapters/outbound/pg_channel_directory.ts";
+import { PgChannelRoster } from "./internal/adapters/outbound/pg_channel_roster.ts";
+import { PgHistoryPruner } from "./internal/adapters/outbound/pg_history_pruner.ts";
 import { PgMessageStore } from "./internal/adapters/outbound/pg_message_store.ts";
 import {
   type ConsumerDeps,
@@ -32,12 +38,19 @@ export interface ConsumerInfra {
   access?: PgChannelAccess;
 }
 
-export function startConsumer(config: ConsumerConfig, infra: ConsumerInfra): RunningConsumer {
+export function startConsumer(
+  config: ConsumerConfig,
+  infra: ConsumerInfra,
+): Promise<RunningConsumer> {
   const { sql, policy, ...rest } = infra;
   return startConsumerApp(config, {
     ...rest,
     store: new PgMessageStore(sql),
     directory: new PgChannelDirectory(sql, policy.channelsPerHour),
+    serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
+    roster: new PgChannelRoster(sql),
+    pruner: new PgHistoryPruner(sql),
+    apiKeys: new PgApiKeys(sql),
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),
     access: infra.access ?? new PgChannelAccess(sql, policy.channelsPerHour),
   });

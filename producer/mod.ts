@@ -11,7 +11,9 @@ import type { Broker } from "../shared/ports/broker.ts";
 import type { TokenVerifier } from "../shared/ports/tokens.ts";
 import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import type { ProducerConfig } from "./config/config.ts";
+import { PgServerPublishAccess } from "./internal/adapters/outbound/pg_server_publish_access.ts";
 import { type RunningProducer, startProducer as startProducerApp } from "./internal/app.ts";
+import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
 
 export { loadProducerConfig, loadProducerSettings, type ProducerConfig } from "./config/config.ts";
 export type { RunningProducer };
@@ -27,13 +29,18 @@ export interface ProducerInfra {
   access?: PgChannelAccess;
 }
 
-export function startProducer(config: ProducerConfig, infra: ProducerInfra): RunningProducer {
+export function startProducer(
+  config: ProducerConfig,
+  infra: ProducerInfra,
+): Promise<RunningProducer> {
   const { sql, policy } = infra;
   return startProducerApp(config, {
     log: infra.broker.log,
     signals: infra.broker.signals,
     access: infra.access ?? new PgChannelAccess(sql, policy.channelsPerHour),
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),
+    serverAccess: new PgServerPublishAccess(sql),
+    apiKeys: new PgApiKeys(sql),
     verifier: infra.verifier,
     logger: infra.logger,
     readiness: infra.readiness,

@@ -81,7 +81,7 @@ const policy = policyFrom(settings);
 // One access cache for both services, so a revocation heard by either clears it for both.
 const access = new PgChannelAccess(sql, policy.channelsPerHour);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
-const producer = startProducer(producerSettings, {
+const producer = await startProducer(producerSettings, {
   sql,
   broker,
   policy,
@@ -92,7 +92,7 @@ const producer = startProducer(producerSettings, {
 });
 // The page finds auth and the producer on the ports this process actually bound.
 const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: producer.port };
-const consumer = startConsumer({ ...consumerSettings, web }, {
+const consumer = await startConsumer({ ...consumerSettings, web }, {
   sql,
   broker,
   policy,

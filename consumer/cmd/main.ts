@@ -14,7 +14,7 @@ const logger = createLogger({ service: "consumer" });
 const sql = connectPostgres(config.databaseUrl, { max: 20 });
 await migrateUp(sql, logger);
 const broker = await NatsBroker.connect({ ...config.broker, name: "consumer", logger });
-const consumer = startConsumer(config, {
+const consumer = await startConsumer(config, {
   sql,
   broker,
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),

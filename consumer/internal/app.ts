@@ -1,4 +1,6 @@
+import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
+import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -7,11 +9,14 @@ import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
+import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
 import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
@@ -19,18 +24,38 @@ import { mountSseRoutes } from "./adapters/inbound/sse/routes.ts";
 import { SseServer } from "./adapters/inbound/sse/server.ts";
 import { SseTickets } from "./adapters/inbound/sse/tickets.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
+import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
+import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
+import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
+import { RetentionService } from "./domain/services/retention_service.ts";
+import { ServerAdmin } from "./domain/services/server_admin.ts";
+import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { liveDelivery } from "./live_delivery.ts";
 import { consumerMetrics } from "./metrics.ts";
 import { startResyncTimer } from "./resync_timer.ts";
 
+/** As the HTTP body limit: no server API request of the consumer's comes near it. */
+const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
+
 export interface ConsumerDeps {
-  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
+  /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
+  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
+    logQueues?: LogQueues;
+  };
   store: MessageStore;
   directory: ChannelDirectory;
+  /** The same directory without the users' hourly creation quota, for the server API. */
+  serverDirectory: ChannelDirectory;
+  roster: ChannelRoster;
+  pruner: HistoryPruner;
+  apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
   access: ChannelAccess & AccessCache;
@@ -41,6 +66,8 @@ export interface ConsumerDeps {
 
 export interface RunningConsumer {
   port: number;
+  /** The server API's gRPC port, when configured. */
+  grpcPort?: number;
   /**
    * Graceful drain: stop reading, finish each partition's batch in hand and hand the partitions
    * over, tell peers this instance's users left, close sockets with 1001.
@@ -48,7 +75,10 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): RunningConsumer {
+export async function startConsumer(
+  config: ConsumerConfig,
+  deps: ConsumerDeps,
+): Promise<RunningConsumer> {
   const { logger } = deps;
   const registry = createRegistry("consumer");
   const metrics = consumerMetrics(registry, {
@@ -57,14 +87,17 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     deadLettersStored: () => deps.broker.deadLetters.count().catch(() => -1),
   });
 
+  const { namespaces } = config;
+  const access = refuseUnknownNamespaces(deps.access, namespaces);
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
-    access: deps.access,
+    access,
     observer: metrics.delivery,
     signals: deps.broker.signals,
     delivery: deps.broker.delivery,
     presence: config.presence,
     maxSubscriptionsPerSocket: config.sockets.maxSubscriptionsPerSocket,
+    namespaces,
   });
   presence.start();
   // Revocations reach every instance (this one included) over the broker's signals.
@@ -84,6 +117,28 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     metrics.persist,
     logger,
   );
+  // Webhooks and history retention, until stop().
+  const stopBackground = new AbortController();
+  if (config.webhooks) {
+    if (!deps.broker.logQueues) throw new Error("webhooks need the NATS broker (set NATS_URL)");
+    const dispatcher = new WebhookDispatcher(
+      deps.broker.logQueues,
+      deps.broker.log.partitions,
+      new HttpWebhookSender(config.webhooks.key, config.webhooks.timeoutMs),
+      deps.broker.deadLetters,
+      config.webhooks,
+      logger.child({ component: "webhooks" }),
+    );
+    // Not awaited on stop: an entry in flight is simply handed out again later.
+    dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));
+  }
+  const retention = new RetentionService(
+    deps.pruner,
+    namespaces.withRetention(),
+    config.retention.intervalMs,
+    logger,
+  );
+  const retaining = retention.run(stopBackground.signal);
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -115,29 +170,30 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
-    access: deps.access,
+    access,
     store: deps.store,
     sockets: socketServer,
     handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
+  const membershipEvents: MembershipEvents = {
+    revoked: (channel, userId) => {
+      try {
+        announceRevocation(deps.broker.signals, { channel, userId });
+      } catch (err) {
+        // Broker down: caches still expire within their TTL.
+        logger.warn("revocation not announced", { channel, err });
+      }
+    },
+  };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, {
-      revoked: (channel, userId) => {
-        try {
-          announceRevocation(deps.broker.signals, { channel, userId });
-        } catch (err) {
-          // Broker down: caches still expire within their TTL.
-          logger.warn("revocation not announced", { channel, err });
-        }
-      },
-    }),
+    channels: new ChannelService(deps.directory, membershipEvents),
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   const sse = new SseServer(
     hub,
-    deps.access,
+    access,
     {
       maxConnections: config.sockets.maxConnections,
       maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
@@ -148,24 +204,48 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     metrics.sse,
   );
   mountSseRoutes(app, { verifier: deps.verifier, tickets: new SseTickets(), sse });
+  // Backends' commands to users' sockets reach every instance, this one included.
+  const userSessions = new SignalUserSessions(deps.broker.signals);
+  const stopUserCommands = userSessions.listen({
+    closeUser: (userId, code, reason) => socketServer.closeUser(userId, code, reason),
+    unsubscribeUser: (userId, channel) =>
+      hub.revoke(channel, userId, "unsubscribed by the application"),
+  });
+  const guard = new ApiKeyGuard(deps.apiKeys);
+  const admin = new ServerAdmin(
+    deps.serverDirectory,
+    deps.roster,
+    userSessions,
+    membershipEvents,
+    (channel) => presence.online(channel),
+  );
+  mountServerAdminRoutes(app, { guard, admin, store: deps.store });
+  const grpc = config.grpc && await serveServerApi(
+    config.grpc,
+    serverAdminCalls(admin, deps.store, guard, logger),
+    MAX_GRPC_MESSAGE_BYTES,
+  );
   mountWebRoutes(app, pageAssets(), config.web);
   const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
 
   return {
     port: server.port,
+    grpcPort: grpc?.port,
     stop: async () => {
       draining = true;
       socketServer.stopAccepting();
       sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
-      await persisting;
+      stopBackground.abort();
+      await Promise.all([persisting, retaining]);
       unsubscribeRevocations();
+      stopUserCommands();
       stopResync();
       presence.stop();
       deps.sessions.stop();
       coalescer.stop();
       await socketServer.closeAll();
-      await server.shutdown();
+      await Promise.all([server.shutdown(), grpc?.stop()]);
     },
   };
 }

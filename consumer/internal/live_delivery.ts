@@ -1,13 +1,16 @@
 import type { DeliveryBus, Signals } from "../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
+import type { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import { namespaceAllows, namespacedPresence } from "./domain/services/namespace_policy.ts";
 import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { type DeliveryObserver, SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
 /**
  * The subscription hub and presence, which report to each other: subscriptions make presence,
- * and presence changes go out to the channel's subscribers, coalesced per channel. Built
+ * and presence changes go out to the channel's subscribers, coalesced per channel, each as its
+ * namespace allows (presence tracked, join/leave frames sent). Built
  * together, so the loop is closed in one place; presence is started (it heartbeats), and it and
  * the coalescer are stopped, by the caller.
  */
@@ -19,6 +22,7 @@ export function liveDelivery(deps: {
   delivery: Pick<DeliveryBus, "follow">;
   presence: { ttlMs: number; flushesPerSecond: number };
   maxSubscriptionsPerSocket: number;
+  namespaces: Namespaces;
 }): { hub: SubscriptionHub; presence: PresenceService; coalescer: PresenceCoalescer } {
   // Presence calls back only after start(), when `hub` exists.
   const coalescer = new PresenceCoalescer(
@@ -29,13 +33,15 @@ export function liveDelivery(deps: {
   const presence = new PresenceService(
     deps.signals,
     deps.presence,
-    (change) => coalescer.add(change),
+    (change) => {
+      if (namespaceAllows(deps.namespaces, change.channel, "joinLeave")) coalescer.add(change);
+    },
   );
   const hub = new SubscriptionHub(
     deps.store,
     deps.access,
     deps.observer,
-    presence,
+    namespacedPresence(presence, deps.namespaces),
     deps.maxSubscriptionsPerSocket,
     deps.delivery,
   );

@@ -12,7 +12,7 @@ setLogLevel(config.logLevel);
 const logger = createLogger({ service: "producer" });
 const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
-const producer = startProducer(config, {
+const producer = await startProducer(config, {
   sql,
   broker,
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),

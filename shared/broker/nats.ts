@@ -1,5 +1,10 @@
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import {
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import { activeTraceparent, inTrace, tracingOn } from "../tracing/tracing.ts";
@@ -13,7 +18,9 @@ import type {
   PartitionedLog,
   PartitionOwnership,
 } from "../ports/broker.ts";
+import type { LogQueues } from "../ports/log_queues.ts";
 import type { BrokerConfig } from "./config.ts";
+import { openLogQueue } from "./jetstream_log_queue.ts";
 import { ensureLeaseBucket, ensureStreams } from "./jetstream_streams.ts";
 import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
@@ -48,10 +55,12 @@ export class NatsBroker implements Broker {
   private readonly following = new Map<string, (message: StoredMessage) => void>();
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership;
+  readonly logQueues: LogQueues;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly deliveryNc: NatsConnection,
+    jsm: JetStreamManager,
     private readonly opts: NatsBrokerOptions,
     names: BrokerNames,
     logId: string,
@@ -69,8 +78,19 @@ export class NatsBroker implements Broker {
           logger: opts.logger,
         }),
     };
+    this.logQueues = {
+      open: (name, partition, { ackWaitMs }) =>
+        openLogQueue(
+          this.js,
+          jsm,
+          names.stream,
+          names.partitionSubject(partition),
+          `${name}-p${partition}`,
+          ackWaitMs,
+        ),
+    };
     this.ownership = new KvPartitionLeases(
-      async () => ensureLeaseBucket(nc, await jetstreamManager(nc), names, opts),
+      () => ensureLeaseBucket(nc, jsm, names, opts),
       crypto.randomUUID(),
       opts.partitions,
       opts.leaseTtlMs,
@@ -101,8 +121,9 @@ export class NatsBroker implements Broker {
       });
     try {
       const names = brokerNames(opts.namespace);
-      const logId = await ensureStreams(await jetstreamManager(nc), names, opts);
-      return new NatsBroker(nc, deliveryNc, opts, names, logId);
+      const jsm = await jetstreamManager(nc);
+      const logId = await ensureStreams(jsm, names, opts);
+      return new NatsBroker(nc, deliveryNc, jsm, opts, names, logId);
     } catch (err) {
       await Promise.all([nc.close(), deliveryNc.close()]);
       throw err;

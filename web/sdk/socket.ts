@@ -9,6 +9,8 @@ import type { TokenKeeper } from "./tokens.ts";
  */
 const PROTOCOLS = ["rtm.v2", "rtm.v1"];
 const TOKEN_EXPIRED = 4001;
+/** The application's backend disconnected this user (server API): reconnecting is not wanted. */
+const DISCONNECTED = 4010;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -127,6 +129,7 @@ export class ServiceSocket {
     this.ws = undefined;
     clearInterval(this.heartbeat);
     if (this.stopped) return;
+    if (code === DISCONNECTED) return this.close();
     this.setState("reconnecting");
     if (code === TOKEN_EXPIRED) {
       // The server closed at the token's expiry: renew and come back at once.

@@ -212,8 +212,8 @@ export class SubscriptionHub {
     }
   }
 
-  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked). */
-  revoke(channel: string, userId: string): void {
+  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked, or a backend's call). */
+  revoke(channel: string, userId: string, why = `no longer a member of channel ${channel}`): void {
     for (const a of this.authorizing) {
       if (a.channel === channel && a.userId === userId) a.revoked = true;
     }
@@ -224,7 +224,7 @@ export class SubscriptionHub {
         type: "error",
         code: "FORBIDDEN",
         channel,
-        message: `no longer a member of channel ${channel}; unsubscribed`,
+        message: `${why}; unsubscribed`,
       });
     }
   }

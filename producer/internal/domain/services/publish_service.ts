@@ -1,11 +1,12 @@
 import { withDeadline } from "../../../../shared/async/deadline.ts";
-import { CHANNEL_ID_PATTERN } from "../../../../shared/domain/channel.ts";
+import { CHANNEL_ID_PATTERN, CHANNEL_ID_RULE } from "../../../../shared/domain/channel.ts";
 import { CLIENT_MSG_ID_PATTERN, dedupeKey } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import { SpanKind, traced, tracingOn } from "../../../../shared/tracing/tracing.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
+import type { PublishRules } from "../ports/publish_rules.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
 import type { Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
@@ -50,6 +51,7 @@ export class PublishService {
     private readonly access: ChannelAccess,
     private readonly policy: PublishPolicy,
     private readonly observer: PublishObserver,
+    private readonly rules: PublishRules = () => {},
   ) {
     this.userBuckets = new KeyedBuckets(policy.userRate);
   }
@@ -86,14 +88,16 @@ export class PublishService {
       if (!this.accepting) throw new AppError("UNAVAILABLE", "server is shutting down, retry");
       // The adapters validate too; this keeps any other caller from reaching a NATS subject.
       if (!CHANNEL_ID_PATTERN.test(cmd.channel)) {
-        throw new AppError("INVALID", "channel must match [A-Za-z0-9_-]{1,64}");
+        throw new AppError("INVALID", CHANNEL_ID_RULE);
       }
       if (!CLIENT_MSG_ID_PATTERN.test(cmd.clientMsgId)) {
         throw new AppError("INVALID", "clientMsgId must match [A-Za-z0-9_:.-]{1,128}");
       }
-      if (encoder.encode(cmd.body).length > this.policy.maxBodyBytes) {
+      const bodyBytes = encoder.encode(cmd.body).length;
+      if (bodyBytes > this.policy.maxBodyBytes) {
         throw new AppError("TOO_LARGE", `body exceeds ${this.policy.maxBodyBytes} bytes`);
       }
+      this.rules(cmd.channel, bodyBytes);
       this.takeToken(userId, lane?.bucket);
       await withDeadline(
         this.access.authorize(userId, cmd.channel),
