@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Swagger UI at `/v1/swagger/`, served from the pinned `swagger-ui-dist` package by the service
@@ -49,8 +49,13 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * The package in the repository's node_modules, named directly: resolving it the Node way walks up
+ * from this folder (shared/http/node_modules, …), which the services' read permission (node_modules
+ * only) refuses.
+ */
 function distDir(): string {
-  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  return fileURLToPath(new URL("../../node_modules/swagger-ui-dist", import.meta.url));
 }
 
 export function mountSwaggerUi(app: OpenAPIHono): void {
