@@ -53,4 +53,7 @@ export const TOPOLOGY_ENV: Record<string, string> = {
   RATE_BURST: "4000",
   MAX_CONNECTIONS_PER_USER: "20",
   PERSIST_BATCH_SIZE: "64",
+  // Every scenario opens new channels (the cluster's 20 each): whichever user subscribes first
+  // creates them, past the default hourly quota of 30 within a run (RATE_LIMITED, now and then).
+  CHANNELS_PER_USER_PER_HOUR: "10000",
 };

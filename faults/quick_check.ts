@@ -15,6 +15,11 @@ export async function assertQuickSuiteHolds(opts: { cluster: boolean }): Promise
   console.log(`\n${reportTable(results)}\n`);
   const scenarios = opts.cluster ? CLUSTER_SCENARIOS : SCENARIOS;
   assert.deepEqual(results.map((r) => r.scenario), scenarios.map(([name]) => name));
+  // A scenario that broke says why in its violations: show them before any count.
+  const failed = results.filter((r) =>
+    r.violations.some((v) => v.startsWith("the scenario failed"))
+  );
+  assert.deepEqual(failed, [], violationsText(failed));
   for (const r of results) {
     assert.ok(r.acked > 0, `${r.scenario}: the load got no ack at all`);
     assert.equal(r.stored, r.acked, `${r.scenario}: acked but not stored`);
