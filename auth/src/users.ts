@@ -9,6 +9,12 @@ export interface UserRecord {
   createdAt: Date;
 }
 
+/** What anyone signed in may know about an account: never its email. */
+export interface Profile {
+  id: string;
+  displayName: string;
+}
+
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = "23505";
 
@@ -55,6 +61,42 @@ export class UserStore {
         from users where email = ${email}`;
       return row;
     });
+  }
+
+  /** The updated account, or undefined when it no longer exists. */
+  rename(id: string, displayName: string): Promise<UserRecord | undefined> {
+    return storeCall(async () => {
+      const [row] = await this.sql<UserRecord[]>`
+        update users set display_name = ${displayName} where id = ${id}
+        returning id, email, display_name as "displayName", password_hash as "passwordHash",
+          created_at as "createdAt"`;
+      return row;
+    });
+  }
+
+  /** Profiles of the accounts among `ids` that exist (in no particular order). */
+  profiles(ids: string[]): Promise<Profile[]> {
+    return storeCall(() =>
+      this.sql<Profile[]>`
+        select id, display_name as "displayName" from users where id = any(${ids}::uuid[])`
+    );
+  }
+
+  /**
+   * Accounts whose display name, or one of its words, starts with `query` (case-insensitive), or
+   * whose email is exactly `query`; by name, at most `limit`.
+   */
+  search(query: string, limit: number): Promise<Profile[]> {
+    const prefix = query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+    return storeCall(() =>
+      this.sql<Profile[]>`
+        select id, display_name as "displayName" from users
+        where lower(display_name) like ${prefix}
+          or lower(display_name) like ${"% " + prefix}
+          or email = ${query.toLowerCase()}
+        order by lower(display_name), id
+        limit ${limit}`
+    );
   }
 
   byId(id: string): Promise<UserRecord | undefined> {

@@ -2,6 +2,7 @@ import type { AckFrame } from "../../shared/protocol/frames.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
+import { type Profile, Profiles } from "./profiles.ts";
 import { Publisher, type PublishOptions } from "./publisher.ts";
 import { ServiceSocket, type SocketState } from "./socket.ts";
 import {
@@ -141,6 +142,9 @@ export class RtmClient {
   private readonly tokens: TokenKeeper;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
+  private readonly directory = new Profiles((path, method, body) =>
+    this.call(`${this.urls.auth}${path}`, method, body)
+  );
   private producer?: ServiceSocket;
   private consumer?: ServiceSocket;
   private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
@@ -234,6 +238,35 @@ export class RtmClient {
   /** The logged-in user's account. */
   me(): Promise<User> {
     return this.call(`${this.urls.auth}/v1/auth/me`);
+  }
+
+  /** Changes the user's display name (others see it on their next lookup). */
+  async updateProfile(changes: { displayName: string }): Promise<User> {
+    const user = await this.call<User>(`${this.urls.auth}/v1/users/me`, "PATCH", changes);
+    this.directory.remember(user);
+    return user;
+  }
+
+  /** Profiles of `ids` (those that exist), from the cache or one batched lookup. */
+  profiles(ids: Iterable<string>): Promise<Map<string, Profile>> {
+    return this.directory.get(ids);
+  }
+
+  /** A profile already fetched, without waiting: for rendering while `profiles` runs. */
+  cachedProfile(id: string): Profile | undefined {
+    return this.directory.cached(id);
+  }
+
+  /**
+   * People whose name (or a word of it) starts with `query`, or whose email is exactly `query`:
+   * at most 20, never with emails. Rate limited (RATE_LIMITED with a retry time).
+   */
+  async searchUsers(query: string): Promise<Profile[]> {
+    const found = await this.call<{ users: Profile[] }>(
+      `${this.urls.auth}/v1/users?${new URLSearchParams({ query })}`,
+    );
+    found.users.forEach((p) => this.directory.remember(p));
+    return found.users;
   }
 
   /** The channels the user belongs to, with unread counts. */

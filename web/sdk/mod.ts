@@ -21,6 +21,7 @@ export {
   type User,
 } from "./client.ts";
 export { type ErrorCode, RtmError } from "./errors.ts";
+export type { Profile } from "./profiles.ts";
 export type { PublishOptions } from "./publisher.ts";
 export type { Message, Presence, SubscribeOptions, Subscription } from "./subscriptions.ts";
 export type { TokenPair } from "./tokens.ts";
