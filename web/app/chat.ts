@@ -5,11 +5,13 @@ import {
   RtmClient,
   RtmError,
   type Subscription,
+  type User,
 } from "../sdk/mod.ts";
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
 
 const PAGE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_CHANNEL = "general";
 
 interface ChannelView {
@@ -32,14 +34,16 @@ export class Chat {
   private current?: ChannelView;
   /** Sent by this tab and not yet delivered back: shown greyed until their message arrives. */
   private readonly pending = new Map<string, { channel: string; body: string }>();
+  /** Ids shown before their profile arrived: looked up together, then everything re-renders. */
+  private batch?: Set<string>;
+  /** Ids the directory does not know (deleted accounts): not asked again. */
+  private readonly nameless = new Set<string>();
 
   constructor(private readonly client: RtmClient) {}
 
   async start(): Promise<void> {
     byId("me").textContent = this.client.userId;
-    this.client.me().then((user) => {
-      byId("me").textContent = `${user.displayName} · ${user.id}`;
-    }, () => {});
+    this.client.me().then((user) => this.showMe(user), () => {});
     this.bindForms();
     let summaries: ChannelSummary[] = [];
     try {
@@ -53,6 +57,11 @@ export class Chat {
     }
     await Promise.all([...this.channels.values()].map((c) => this.follow(c)));
     await this.open(this.channels.get(DEFAULT_CHANNEL)!);
+  }
+
+  private showMe(user: User): void {
+    byId("me").textContent = `${user.displayName} · ${user.id}`;
+    byId<HTMLInputElement>("display-name").value = user.displayName;
   }
 
   private addChannel(s: ChannelSummary): ChannelView {
@@ -200,6 +209,39 @@ export class Chat {
     }
   }
 
+  /** Lists the people matching `query`; picking one opens the DM with them. */
+  private async findPeople(query: string): Promise<void> {
+    const list = byId("people");
+    try {
+      const found = (await this.client.searchUsers(query)).filter((p) =>
+        p.id !== this.client.userId
+      );
+      this.showError(undefined);
+      list.replaceChildren(
+        ...(found.length ? found : [undefined]).map((p) =>
+          el(
+            "li",
+            {},
+            p
+              ? el("button", {
+                class: "person",
+                text: p.displayName,
+                title: p.id,
+                onClick: () => {
+                  list.replaceChildren();
+                  byId<HTMLFormElement>("new-dm").reset();
+                  void this.openDirect(p.id);
+                },
+              })
+              : el("span", { class: "hint", text: "nobody found" }),
+          )
+        ),
+      );
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
   private bindForms(): void {
     const composer = byId<HTMLFormElement>("composer");
     const box = composer.elements.namedItem("body") as HTMLTextAreaElement;
@@ -226,9 +268,23 @@ export class Chat {
     const newDm = byId<HTMLFormElement>("new-dm");
     newDm.addEventListener("submit", (e) => {
       e.preventDefault();
-      const { userId } = fieldsOf(newDm);
-      newDm.reset();
-      void this.openDirect(userId.trim());
+      const query = fieldsOf(newDm).query.trim();
+      if (UUID.test(query)) {
+        newDm.reset();
+        void this.openDirect(query);
+      } else void this.findPeople(query);
+    });
+    const profile = byId<HTMLFormElement>("profile");
+    profile.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        this.showMe(
+          await this.client.updateProfile({ displayName: fieldsOf(profile).displayName }),
+        );
+        this.showError(undefined);
+      } catch (err) {
+        this.showError(err);
+      }
     });
     byId("load-older").addEventListener("click", async () => {
       if (!this.current) return;
@@ -246,8 +302,36 @@ export class Chat {
     return `${view.kind === "private" ? "🔒" : "#"} ${view.id}`;
   }
 
+  /** A user's display name; until their profile is here, an id prefix (and a lookup starts). */
   private nameOf(userId: string): string {
-    return userId === this.client.userId ? "you" : userId.slice(0, 8);
+    if (userId === this.client.userId) return "you";
+    const profile = this.client.cachedProfile(userId);
+    if (profile) return profile.displayName;
+    this.lookUp(userId);
+    return userId.slice(0, 8);
+  }
+
+  private lookUp(userId: string): void {
+    if (this.nameless.has(userId)) return;
+    if (!this.batch) {
+      const batch = this.batch = new Set();
+      // Every id rendered in this turn goes in one request.
+      queueMicrotask(() => {
+        this.batch = undefined;
+        this.client.profiles(batch).then((found) => {
+          for (const id of batch) if (!found.has(id)) this.nameless.add(id);
+          if (found.size) this.renderAll();
+        }, () => {});
+      });
+    }
+    this.batch.add(userId);
+  }
+
+  private renderAll(): void {
+    if (this.current) byId("channel-title").textContent = this.label(this.current);
+    this.renderChannels();
+    this.renderPresence();
+    this.renderMessages(false);
   }
 
   private renderChannels(): void {
