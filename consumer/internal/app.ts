@@ -23,6 +23,7 @@ import { PersistService } from "./domain/services/persist_service.ts";
 import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
+import { TypingRelay } from "./domain/services/typing_relay.ts";
 
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
@@ -107,6 +108,8 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     deps.broker.delivery,
   );
   presence.start();
+  const typing = new TypingRelay(deps.broker.signals, hub);
+  typing.start();
   // Revocations reach every instance (this one included) over the broker's signals.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
     deps.access.forget(channel, userId);
@@ -176,7 +179,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     access: deps.access,
     store: deps.store,
     sockets: socketServer,
-    handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
+    handlers: limitFrameRate(subscriberHandlers(hub, typing), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
   mountChannelRoutes(app, {
@@ -220,6 +223,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       presence.stop();
       deps.sessions.stop();
       coalescer.stop();
+      typing.stop();
       await socketServer.closeAll();
       await server.shutdown();
     },

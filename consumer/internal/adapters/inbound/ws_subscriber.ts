@@ -5,9 +5,13 @@ import { ConsumerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
+import type { TypingRelay } from "../../domain/services/typing_relay.ts";
 
-/** WebSocket egress: subscribe/unsubscribe/ping/refresh frames in, messages out, via the hub. */
-export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
+/**
+ * WebSocket egress: subscribe/unsubscribe/typing/ping/refresh frames in, messages out, via the
+ * hub (typing via the relay).
+ */
+export function subscriberHandlers(hub: SubscriptionHub, typing: TypingRelay): SessionHandlers {
   const subscribers = new WeakMap<Session, Subscriber>();
   const subscriberOf = (session: Session): Subscriber => {
     let s = subscribers.get(session);
@@ -43,6 +47,15 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
         case "unsubscribe":
           hub.unsubscribe(subscriber, frame.channel);
           session.send({ id: frame.id, type: "unsubscribed", channel: frame.channel });
+          return;
+        case "typing":
+          // No reply when relayed: it is a hint, not a request worth a round trip.
+          try {
+            typing.typing(subscriber, frame.channel);
+          } catch (err) {
+            const e = toAppError(err);
+            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+          }
           return;
         case "subscribe":
           hub.subscribe(subscriber, frame.id, frame.channel, frame.since).catch((err) => {
