@@ -5,6 +5,8 @@ import {
   RtmClient,
   RtmError,
   type Subscription,
+  type Typing,
+  TYPING_SHOWN_MS,
   type User,
 } from "../sdk/mod.ts";
 import { describeError } from "./describe_error.ts";
@@ -25,6 +27,8 @@ interface ChannelView {
   oldest?: number;
   historyLoaded: boolean;
   online: Set<string>;
+  /** Who is typing here, each until their timer hides them. */
+  typing: Map<string, ReturnType<typeof setTimeout>>;
   subscription?: Subscription;
 }
 
@@ -75,6 +79,7 @@ export class Chat {
       messages: new Map(),
       historyLoaded: false,
       online: new Set(),
+      typing: new Map(),
     };
     this.channels.set(s.id, view);
     this.renderChannels();
@@ -86,6 +91,7 @@ export class Chat {
     try {
       view.subscription = await this.client.subscribe(view.id, (m) => this.onMessage(view, m), {
         onPresence: (p) => this.onPresence(view, p),
+        onTyping: (t) => this.onTyping(view, t),
         onReset: () => this.reload(view),
         onError: (err) => this.showError(err),
       });
@@ -99,6 +105,7 @@ export class Chat {
     byId("sidebar").classList.remove("open");
     byId("channel-title").textContent = this.label(view);
     this.renderChannels();
+    this.renderTyping();
     if (!view.historyLoaded) await this.loadOlder(view);
     this.renderMessages(true);
     this.markRead(view);
@@ -125,6 +132,7 @@ export class Chat {
 
   private onMessage(view: ChannelView, m: Message): void {
     view.messages.set(m.seq, m);
+    this.stopTyping(view, m.sender); // their message is what they were typing
     this.pending.delete(m.clientMsgId);
     if (view === this.current) {
       this.renderMessages(false);
@@ -139,6 +147,19 @@ export class Chat {
     for (const u of p.joined) view.online.add(u);
     for (const u of p.left) view.online.delete(u);
     if (view === this.current) this.renderPresence();
+  }
+
+  private onTyping(view: ChannelView, t: Typing): void {
+    clearTimeout(view.typing.get(t.user));
+    view.typing.set(t.user, setTimeout(() => this.stopTyping(view, t.user), TYPING_SHOWN_MS));
+    if (view === this.current) this.renderTyping();
+  }
+
+  private stopTyping(view: ChannelView, user: string): void {
+    if (!view.typing.has(user)) return;
+    clearTimeout(view.typing.get(user));
+    view.typing.delete(user);
+    if (view === this.current) this.renderTyping();
   }
 
   /** The server could not replay what was missed: start this channel over from history. */
@@ -251,6 +272,9 @@ export class Chat {
       box.value = "";
       void this.send(body);
     });
+    box.addEventListener("input", () => {
+      if (this.current && box.value.trim()) this.client.typing(this.current.id);
+    });
     // Enter sends, Shift+Enter is a new line.
     box.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) {
@@ -331,6 +355,7 @@ export class Chat {
     if (this.current) byId("channel-title").textContent = this.label(this.current);
     this.renderChannels();
     this.renderPresence();
+    this.renderTyping();
     this.renderMessages(false);
   }
 
@@ -353,6 +378,15 @@ export class Chat {
         )
       ),
     );
+  }
+
+  private renderTyping(): void {
+    const names = [...this.current?.typing.keys() ?? []].map((u) => this.nameOf(u));
+    byId("typing").textContent = names.length === 0
+      ? ""
+      : names.length === 1
+      ? `${names[0]} is typing…`
+      : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
   }
 
   private renderPresence(): void {

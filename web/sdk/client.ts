@@ -223,6 +223,14 @@ export class RtmClient {
   }
 
   /**
+   * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
+   * most every few seconds. Others get it in their subscription's `onTyping`.
+   */
+  typing(channel: string): boolean {
+    return this.subscriptions.typing(channel);
+  }
+
+  /**
    * A page of history, oldest first: without `after`, the newest `limit` messages before
    * `before` (what a chat shows first, and "load older").
    */
