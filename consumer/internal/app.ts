@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
@@ -24,6 +25,12 @@ import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
 import { PresenceService } from "./domain/services/presence_service.ts";
 import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
 import { TypingRelay } from "./domain/services/typing_relay.ts";
+import { UserSockets } from "./domain/services/user_sockets.ts";
+
+/** Additions reach the added user's sockets on every instance (at-most-once, like revocations). */
+const ADDED_TOPIC = "membership-added";
+const Addition = z.object({ channel: z.string(), userId: z.string() });
+type Addition = z.infer<typeof Addition>;
 
 export interface ConsumerDeps {
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
@@ -110,11 +117,28 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
   typing.start();
-  // Revocations reach every instance (this one included) over the broker's signals.
+  const users = new UserSockets();
+  // Revocations reach every instance (this one included) over the broker's signals; so do
+  // additions, for the user's open sockets to list the channel at once.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
     deps.access.forget(channel, userId);
     hub.revoke(channel, userId);
+    users.send(userId, { type: "membership", channel, change: "removed" });
   });
+  const unsubscribeAdditions = deps.broker.signals.subscribe(ADDED_TOPIC, (data) => {
+    const parsed = Addition.safeParse(data);
+    if (!parsed.success) return;
+    const { channel, userId } = parsed.data;
+    users.send(userId, { type: "membership", channel, change: "added" });
+  });
+  const announce = (publish: () => void, channel: string) => {
+    try {
+      publish();
+    } catch (err) {
+      // Broker down: caches still expire within their TTL; pages see it on their next list.
+      logger.warn("membership change not announced", { channel, err });
+    }
+  };
   // One resync at a time; a slow database makes the next tick skip, never pile up.
   let resyncing = false;
   const resyncTimer = setInterval(() => {
@@ -179,20 +203,19 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     access: deps.access,
     store: deps.store,
     sockets: socketServer,
-    handlers: limitFrameRate(subscriberHandlers(hub, typing), config.sockets.subscribeRate),
+    handlers: limitFrameRate(subscriberHandlers(hub, typing, users), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
   mountChannelRoutes(app, {
     verifier: deps.verifier,
     channels: new ChannelService(deps.directory, {
-      revoked: (channel, userId) => {
-        try {
-          announceRevocation(deps.broker.signals, { channel, userId });
-        } catch (err) {
-          // Broker down: caches still expire within their TTL.
-          logger.warn("revocation not announced", { channel, err });
-        }
-      },
+      added: (channel, userId) =>
+        announce(
+          () => deps.broker.signals.publish(ADDED_TOPIC, { channel, userId } satisfies Addition),
+          channel,
+        ),
+      revoked: (channel, userId) =>
+        announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
     }),
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
@@ -219,6 +242,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       stopPersist.abort();
       await persisting;
       unsubscribeRevocations();
+      unsubscribeAdditions();
       clearInterval(resyncTimer);
       presence.stop();
       deps.sessions.stop();

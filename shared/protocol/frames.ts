@@ -90,6 +90,8 @@ export type PresenceFrame = {
 };
 /** `user` is typing in `channel`: show it for a few seconds unless it is repeated. */
 export type TypingEventFrame = { type: "typing"; channel: string; user: string };
+/** The user was added to `channel` (a DM opened with them, say) or removed from it. */
+export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
 /** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
 export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
@@ -101,6 +103,7 @@ export type ServerFrame =
   | MessageFrame
   | PresenceFrame
   | TypingEventFrame
+  | MembershipFrame
   | PongFrame
   | RefreshedFrame;
 

@@ -1,5 +1,6 @@
 import {
   type ChannelSummary,
+  type MembershipChange,
   type Message,
   type Presence,
   RtmClient,
@@ -15,6 +16,8 @@ import { byId, el, fieldsOf } from "./dom.ts";
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_CHANNEL = "general";
+/** The channel open last in this tab, opened again after a reload. */
+const CURRENT_KEY = "rtm.channel";
 
 interface ChannelView {
   id: string;
@@ -30,6 +33,7 @@ interface ChannelView {
   /** Who is typing here, each until their timer hides them. */
   typing: Map<string, ReturnType<typeof setTimeout>>;
   subscription?: Subscription;
+  following?: Promise<void>;
 }
 
 /** The signed-in page: channel list, one open conversation, composer, presence and status. */
@@ -60,7 +64,9 @@ export class Chat {
       this.addChannel({ id: DEFAULT_CHANNEL, kind: "public", lastSeq: 0, unread: 0 });
     }
     await Promise.all([...this.channels.values()].map((c) => this.follow(c)));
-    await this.open(this.channels.get(DEFAULT_CHANNEL)!);
+    this.client.onMembership((m) => void this.onMembership(m));
+    const last = this.channels.get(sessionStorage.getItem(CURRENT_KEY) ?? "");
+    await this.open(last ?? this.channels.get(DEFAULT_CHANNEL)!);
   }
 
   private showMe(user: User): void {
@@ -86,22 +92,58 @@ export class Chat {
     return view;
   }
 
-  /** Subscribes to a channel so unread counts and presence stay live even when it is not open. */
-  private async follow(view: ChannelView): Promise<void> {
+  /**
+   * Subscribes to a channel so unread counts and presence stay live even when it is not open;
+   * once, however many paths (a click, a membership event) ask at the same time.
+   */
+  private follow(view: ChannelView): Promise<void> {
+    return view.following ??= this.subscribe(view);
+  }
+
+  private async subscribe(view: ChannelView): Promise<void> {
     try {
       view.subscription = await this.client.subscribe(view.id, (m) => this.onMessage(view, m), {
         onPresence: (p) => this.onPresence(view, p),
         onTyping: (t) => this.onTyping(view, t),
         onReset: () => this.reload(view),
-        onError: (err) => this.showError(err),
+        // FORBIDDEN: removed from the channel (its membership event follows, or was lost).
+        onError: (err) => err.code === "FORBIDDEN" ? this.dropChannel(view) : this.showError(err),
       });
     } catch (err) {
       this.showError(err);
     }
   }
 
+  /** Added (a DM opened with this user, say): list and follow it; removed: drop it. */
+  private async onMembership(m: MembershipChange): Promise<void> {
+    const known = this.channels.get(m.channel);
+    if (m.change === "removed") {
+      if (known) this.dropChannel(known);
+      return;
+    }
+    if (known) return;
+    try {
+      const summary = (await this.client.channels()).find((c) => c.id === m.channel);
+      if (!summary || this.channels.has(m.channel)) return;
+      await this.follow(this.addChannel(summary));
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private dropChannel(view: ChannelView): void {
+    if (this.channels.get(view.id) !== view) return;
+    view.subscription?.unsubscribe();
+    for (const timer of view.typing.values()) clearTimeout(timer);
+    this.channels.delete(view.id);
+    this.renderChannels();
+    const general = this.channels.get(DEFAULT_CHANNEL);
+    if (view === this.current && general) void this.open(general);
+  }
+
   private async open(view: ChannelView): Promise<void> {
     this.current = view;
+    sessionStorage.setItem(CURRENT_KEY, view.id);
     byId("sidebar").classList.remove("open");
     byId("channel-title").textContent = this.label(view);
     this.renderChannels();
@@ -223,7 +265,7 @@ export class Chat {
     try {
       const dm = await this.client.openDirect(userId);
       const view = this.addChannel({ ...dm, peer: dm.peer ?? userId, unread: 0 });
-      if (!view.subscription) await this.follow(view);
+      await this.follow(view);
       await this.open(view);
     } catch (err) {
       this.showError(err);

@@ -1,4 +1,4 @@
-import type { AckFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, MembershipFrame } from "../../shared/protocol/frames.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
@@ -64,6 +64,9 @@ export interface LoginResult {
   expiresIn: number;
   user: User;
 }
+
+/** The user was added to a channel (a DM opened with them) or removed from one. */
+export type MembershipChange = Omit<MembershipFrame, "type">;
 
 export interface HistoryPage {
   messages: Message[];
@@ -142,6 +145,7 @@ export class RtmClient {
   private readonly tokens: TokenKeeper;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
+  private readonly membershipListeners = new Set<(change: MembershipChange) => void>();
   private readonly directory = new Profiles((path, method, body) =>
     this.call(`${this.urls.auth}${path}`, method, body)
   );
@@ -199,7 +203,13 @@ export class RtmClient {
     }, socketOptions);
     this.consumer = new ServiceSocket(ws(this.urls.consumer), this.tokens, {
       onOpen: () => this.subscriptions.renewAll(),
-      onFrame: (f) => this.subscriptions.onFrame(f),
+      onFrame: (f) => {
+        if (f.type === "membership") {
+          for (const listen of this.membershipListeners) {
+            listen({ channel: f.channel, change: f.change });
+          }
+        } else this.subscriptions.onFrame(f);
+      },
       onState: (s) => this.setState("consumer", s),
     }, socketOptions);
   }
@@ -220,6 +230,16 @@ export class RtmClient {
     options?: SubscribeOptions,
   ): Promise<Subscription> {
     return this.subscriptions.subscribe(channel, onMessage, options);
+  }
+
+  /**
+   * Calls `listener` when the user is added to a channel (someone opened a DM with them, an owner
+   * added them, they joined on another device) or removed from one, while connected; list
+   * `channels()` again after a reconnect for what happened meanwhile. Returns a function to stop.
+   */
+  onMembership(listener: (change: MembershipChange) => void): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
   }
 
   /**

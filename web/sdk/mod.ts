@@ -16,6 +16,7 @@ export {
   type Endpoints,
   type HistoryPage,
   type LoginResult,
+  type MembershipChange,
   register,
   RtmClient,
   type User,

@@ -9,7 +9,7 @@ import {
 } from "./browser.ts";
 
 browserTest(
-  "chat page in Chromium: people by name — find to DM, typing shows and clears, rename",
+  "chat page in Chromium: people by name — find to DM, a live DM, typing shows and clears, rename",
   async (system, browser) => {
     const url = `${system.consumerUrls[0]}/`;
     const ada = await (await browser.newContext({ viewport: { width: 1100, height: 700 } }))
@@ -33,6 +33,16 @@ browserTest(
     await send(bob, "found you by name");
     await waitForBody(bob, "found you by name");
     await openChannel(bob, "general");
+
+    // The DM appears in Ada's list without a reload (a membership event on her socket).
+    await openChannel(ada, "@ Bob");
+    await waitForBody(ada, "found you by name");
+    // A reload opens the channel she was in.
+    await ada.reload();
+    await ada.locator("#status.online").waitFor();
+    await ada.locator("#channel-title", { hasText: "@ Bob" }).waitFor();
+    await waitForBody(ada, "found you by name");
+    await openChannel(ada, "general");
 
     // Bob types in #general: Ada sees it by name, and it clears when his message arrives.
     await bob.locator("#composer textarea").pressSequentially("hel");

@@ -6,12 +6,18 @@ import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
 import type { TypingRelay } from "../../domain/services/typing_relay.ts";
+import type { UserSockets } from "../../domain/services/user_sockets.ts";
 
 /**
  * WebSocket egress: subscribe/unsubscribe/typing/ping/refresh frames in, messages out, via the
- * hub (typing via the relay).
+ * hub (typing via the relay). A socket is known by its user from its first frame on (the SDK
+ * subscribes at once), so membership changes reach it.
  */
-export function subscriberHandlers(hub: SubscriptionHub, typing: TypingRelay): SessionHandlers {
+export function subscriberHandlers(
+  hub: SubscriptionHub,
+  typing: TypingRelay,
+  users: UserSockets,
+): SessionHandlers {
   const subscribers = new WeakMap<Session, Subscriber>();
   const subscriberOf = (session: Session): Subscriber => {
     let s = subscribers.get(session);
@@ -23,6 +29,7 @@ export function subscriberHandlers(hub: SubscriptionHub, typing: TypingRelay): S
         writable: () => session.writable(),
       };
       subscribers.set(session, s);
+      users.add(s);
     }
     return s;
   };
@@ -68,7 +75,9 @@ export function subscriberHandlers(hub: SubscriptionHub, typing: TypingRelay): S
     },
     onClose(session) {
       const subscriber = subscribers.get(session);
-      if (subscriber) hub.disconnect(subscriber);
+      if (!subscriber) return;
+      hub.disconnect(subscriber);
+      users.remove(subscriber);
     },
   };
 }
