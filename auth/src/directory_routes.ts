@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import { bearerToken } from "../../shared/auth/jwt_verifier.ts";
 import { AppError } from "../../shared/errors.ts";
 import { errorResponses, jsonContent } from "../../shared/http/schemas.ts";
@@ -85,17 +86,22 @@ const getUser = createRoute({
   },
 });
 
+/** What `caller` leaves for a handler: the authenticated user's id. */
+type CallerEnv = { Variables: { caller: string } };
+
 /** Profile and directory routes; every one needs an access token. */
 export function mountDirectoryRoutes(
   app: OpenAPIHono,
   directory: Directory,
   verifier: TokenVerifier,
 ): void {
-  const caller = async (c: Context): Promise<string> => {
+  // Route middleware runs before the request is validated: a bad token is 401, whatever the body.
+  const middleware = createMiddleware<CallerEnv>(async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw new AppError("UNAUTHENTICATED", "missing bearer token");
-    return (await verifier.verify(token)).userId;
-  };
+    c.set("caller", (await verifier.verify(token)).userId);
+    await next();
+  });
   // Profiles change (a rename): a browser asks again rather than trusting a cached copy.
   const noStore: MiddlewareHandler = async (c, next) => {
     await next();
@@ -104,21 +110,21 @@ export function mountDirectoryRoutes(
   app.use("/v1/users", noStore);
   app.use("/v1/users/*", noStore);
   // `me` before `{id}`: the static path must win.
-  app.openapi(getMe, async (c) => c.json(await directory.me(await caller(c)), 200));
+  app.openapi({ ...getMe, middleware }, async (c) => c.json(await directory.me(c.var.caller), 200));
   app.openapi(
-    patchMe,
-    async (c) => c.json(await directory.update(await caller(c), c.req.valid("json")), 200),
+    { ...patchMe, middleware },
+    async (c) => c.json(await directory.update(c.var.caller, c.req.valid("json")), 200),
   );
-  app.openapi(lookup, async (c) => {
-    await caller(c);
-    return c.json(await directory.lookup(c.req.valid("json")), 200);
-  });
   app.openapi(
-    search,
-    async (c) => c.json(await directory.search(await caller(c), c.req.valid("query")), 200),
+    { ...lookup, middleware },
+    async (c) => c.json(await directory.lookup(c.req.valid("json")), 200),
   );
-  app.openapi(getUser, async (c) => {
-    await caller(c);
-    return c.json(await directory.profile(c.req.valid("param").id), 200);
-  });
+  app.openapi(
+    { ...search, middleware },
+    async (c) => c.json(await directory.search(c.var.caller, c.req.valid("query")), 200),
+  );
+  app.openapi(
+    { ...getUser, middleware },
+    async (c) => c.json(await directory.profile(c.req.valid("param").id), 200),
+  );
 }

@@ -41,6 +41,9 @@ Deno.test("profiles and the user directory (auth's /v1/users, through the SDK)",
       assert.equal(me.headers.get("cache-control"), "private, no-store");
       assert.equal((await raw("GET", "/v1/users/me")).body.error.code, "UNAUTHENTICATED");
       assert.equal((await raw("GET", `/v1/users/${bob.client.userId}`)).status, 401);
+      // The token is checked before the request: a bad token is 401 even on a bad request.
+      assert.equal((await raw("GET", "/v1/users", undefined, "garbage")).status, 401);
+      assert.equal((await raw("POST", "/v1/users/lookup", { ids: [] })).status, 401);
     });
 
     await t.step("a profile by id and a batch lookup never carry an email", async () => {
