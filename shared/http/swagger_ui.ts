@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Swagger UI at `/v1/swagger/`, served from the pinned `swagger-ui-dist` package by the service
@@ -50,7 +50,9 @@ const CSP = [
 ].join("; ");
 
 function distDir(): string {
-  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  // Resolved by Deno straight into node_modules: a Node-style require walks up from this file,
+  // probing node_modules folders that the services' narrow --allow-read does not grant.
+  return dirname(fileURLToPath(import.meta.resolve("swagger-ui-dist/package.json")));
 }
 
 export function mountSwaggerUi(app: OpenAPIHono): void {
