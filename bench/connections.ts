@@ -5,6 +5,10 @@ import { inBatches, Probe, Publisher, Subscriber } from "./load.ts";
 
 export interface ConnectionsResult {
   sockets: number;
+  /** The profile's count, when `sockets` had to stay below it. */
+  requested?: number;
+  /** Why `sockets` is below `requested` (the open-file limit). */
+  limitedBy?: string;
   openSeconds: number;
   rssIdleMiB: number;
   rssMiB: number;
@@ -16,6 +20,20 @@ export interface ConnectionsResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Sockets per loopback address. A TCP connection is unique by its address-port pairs, so one
+ * destination address offers the load generator no more than the ephemeral port range (28,232
+ * ports here) of source ports; spreading the sockets over 127.0.0.1, 127.0.0.2, … (all loopback;
+ * the consumer listens on every address) gives each address its own range. Kept below the range
+ * so sockets in TIME_WAIT from earlier scenarios never run it out.
+ */
+const SOCKETS_PER_ADDRESS = 10_000;
+
+/** The consumer's socket URL for socket `i`: 127.0.0.(1 + i / SOCKETS_PER_ADDRESS). */
+function spreadUrl(port: number, i: number): string {
+  return `ws://127.0.0.${1 + Math.floor(i / SOCKETS_PER_ADDRESS)}:${port}/v1/ws`;
+}
 
 /** Resident set size of a process in bytes, from /proc. */
 export async function rssBytes(pid: number): Promise<number> {
@@ -39,16 +57,15 @@ export async function connectionsScenario(opts: {
   progress: (line: string) => void;
 }): Promise<ConnectionsResult> {
   const { consumer, sockets, ledger } = opts;
-  const consumerWs = `ws://127.0.0.1:${consumer.port}/v1/ws`;
   const probe = new Probe();
   await sleep(1_000);
   const rssIdle = await rssBytes(consumer.child.pid);
   const opened = performance.now();
   let count = 0;
   const subs = await inBatches(sockets, 64, async (i) => {
-    const s = await Subscriber.open(consumerWs, opts.token, () => probe);
+    const s = await Subscriber.open(spreadUrl(consumer.port, i), opts.token, () => probe);
     await s.subscribe(opts.channel, ledger, i === 0);
-    if (++count % 2_000 === 0) opts.progress(`${count} sockets subscribed`);
+    if (++count % 10_000 === 0) opts.progress(`${count} sockets subscribed`);
     return s;
   });
   const openSeconds = (performance.now() - opened) / 1000;

@@ -49,7 +49,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
     graceMs: 3_000,
     latencyRate: 1_000,
     latencyMs: 20_000,
-    sockets: 10_000,
+    sockets: 100_000,
     broadcasts: 10,
     coreMessages: 200_000,
     durableMessages: 50_000,
@@ -63,6 +63,7 @@ export const TARGETS = {
   fanoutMsgPerSec: 5_000,
   latencyP99DeliveryMs: 25,
   latencyP99AckMs: 10,
-  socketsRssMiB: 500,
+  /** Consumer RSS with the profile's idle sockets: the 2 GiB for 100,000 (full). */
+  socketsRssMiB: { quick: 500, full: 2_048 },
   durableRatio: 0.5,
 };

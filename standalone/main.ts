@@ -1,20 +1,15 @@
 import { z } from "zod";
-import { loadAuthConfig } from "../auth/src/config.ts";
-import { startAuth } from "../auth/src/server.ts";
-import { loadConsumerSettings } from "../consumer/config/config.ts";
-import { PgChannelDirectory } from "../consumer/internal/adapters/outbound/pg_channel_directory.ts";
-import { PgMessageStore } from "../consumer/internal/adapters/outbound/pg_message_store.ts";
-import { startConsumer } from "../consumer/internal/app.ts";
-import { loadProducerSettings } from "../producer/config/config.ts";
-import { startProducer } from "../producer/internal/app.ts";
+import { loadAuthConfig, startAuth } from "../auth/mod.ts";
+import { loadConsumerSettings, startConsumer } from "../consumer/mod.ts";
+import { loadProducerSettings, startProducer } from "../producer/mod.ts";
 import { brokerConfigFrom, brokerEnv } from "../shared/broker/config.ts";
 import { InProcessBroker } from "../shared/broker/memory.ts";
 import { NatsBroker } from "../shared/broker/nats.ts";
 import { channelEnv } from "../shared/channels/config.ts";
 import { sessionEnv } from "../shared/sessions/config.ts";
-import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import { PgChannelAccess } from "../shared/channels/pg_channel_access.ts";
 import { env, loadOrExit, parseEnv } from "../shared/config/env.ts";
+import { policyFrom } from "../shared/config/process.ts";
 import { startEmbeddedPostgres } from "../shared/db/embedded.ts";
 import { migrateUp } from "../shared/db/migrate.ts";
 import { connectPostgres, pingPostgres } from "../shared/db/postgres.ts";
@@ -81,13 +76,15 @@ const broker: Broker = settings.NATS_URL
   );
 logger.info("broker ready", { kind: settings.NATS_URL ? "nats" : "in-process" });
 
-const auth = await startAuth(authConfig, sql, logger.child({ component: "auth" }));
-const access = new PgChannelAccess(sql, settings.CHANNELS_PER_USER_PER_HOUR);
+const auth = await startAuth(authConfig, { sql, logger: logger.child({ component: "auth" }) });
+const policy = policyFrom(settings);
+// One access cache for both services, so a revocation heard by either clears it for both.
+const access = new PgChannelAccess(sql, policy.channelsPerHour);
 const readiness = { postgres: () => pingPostgres(sql), broker: () => broker.healthy() };
-const producer = startProducer(producerSettings, {
-  log: broker.log,
-  signals: broker.signals,
-  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
+const producer = await startProducer(producerSettings, {
+  sql,
+  broker,
+  policy,
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "producer" }),
@@ -95,11 +92,10 @@ const producer = startProducer(producerSettings, {
 });
 // The page finds auth and the producer on the ports this process actually bound.
 const web = { ...consumerSettings.web, authPort: auth.httpPort, producerPort: producer.port };
-const consumer = startConsumer({ ...consumerSettings, web }, {
+const consumer = await startConsumer({ ...consumerSettings, web }, {
+  sql,
   broker,
-  store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql, settings.CHANNELS_PER_USER_PER_HOUR),
-  sessions: new PgSessionRevocations(sql, settings.SESSION_REVOCATION_POLL_MS, logger),
+  policy,
   access,
   verifier: auth.verifier,
   logger: logger.child({ component: "consumer" }),

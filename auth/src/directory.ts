@@ -10,7 +10,7 @@ import {
 } from "./schemas.ts";
 import { userView } from "./service.ts";
 import type { AttemptThrottle } from "./throttle.ts";
-import type { UserStore } from "./users.ts";
+import type { UserDirectory, UserStore } from "./stores.ts";
 
 /** Search answers at most this many people: enough to pick one, too few to page the directory. */
 const SEARCH_LIMIT = 20;
@@ -21,7 +21,10 @@ const SEARCH_LIMIT = 20;
  * matched when typed in full, never shown).
  */
 export class Directory {
-  constructor(private readonly users: UserStore, private readonly searches: AttemptThrottle) {}
+  constructor(
+    private readonly users: UserStore & UserDirectory,
+    private readonly searches: AttemptThrottle,
+  ) {}
 
   async me(userId: string): Promise<UserView> {
     const user = await this.users.byId(userId);

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
-import { GRPC_STATUS, toAppError } from "../../shared/errors.ts";
+import { grpcFailure, type GrpcListen, serveGrpc } from "../../shared/grpc/serve.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
 import type { ClientAddresses } from "./client_address.ts";
 import type { AuthService, ClientInfo } from "./service.ts";
@@ -66,23 +66,9 @@ function unary(
     const client = { ip: addresses.resolve(peerIp(call.getPeer()), forwarded) };
     handler(call.request as Record<string, unknown>, client).then(
       (response) => callback(null, response),
-      (err) => {
-        const appErr = toAppError(err);
-        if (appErr.code === "INTERNAL") logger.error("grpc call failed", { method: name, err });
-        const metadata = new grpc.Metadata();
-        metadata.set("error-code", appErr.code);
-        if (appErr.retryAfterSeconds !== undefined) {
-          metadata.set("retry-after", String(Math.ceil(appErr.retryAfterSeconds)));
-        }
-        callback({ code: GRPC_STATUS[appErr.code], details: appErr.message, metadata });
-      },
+      (err) => callback(grpcFailure(err, logger, name)),
     );
   };
-}
-
-export interface GrpcListen {
-  host: string;
-  port: number;
 }
 
 export async function startGrpcServer(
@@ -127,23 +113,5 @@ export async function startGrpcServer(
       return {};
     }),
   });
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${listen.port}`,
-      grpc.ServerCredentials.createInsecure(),
-      (err, p) => err ? reject(err) : resolve(p),
-    )
-  );
-  return {
-    port: boundPort,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // Give in-flight calls a moment, then force.
-        const timer = setTimeout(() => server.forceShutdown(), 5_000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
+  return await serveGrpc(server, listen);
 }

@@ -1,19 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Sql, TransactionSql } from "../../shared/db/postgres.ts";
+import type { IssuedRefreshToken, RefreshTokenStore, RotateOutcome } from "./stores.ts";
 import { storeCall } from "./users.ts";
-
-export interface IssuedRefreshToken {
-  token: string;
-  expiresAt: Date;
-}
-
-/** What presenting a refresh token led to. */
-export type RotateOutcome =
-  | { kind: "rotated"; userId: string; next: IssuedRefreshToken }
-  /** Unknown, expired or revoked. */
-  | { kind: "invalid" }
-  /** Already spent: someone replayed it, so the whole family has just been revoked. */
-  | { kind: "reused" };
 
 /** Only a hash is stored: a database leak does not hand out usable tokens. */
 function hashToken(token: string): Buffer {
@@ -32,10 +20,9 @@ export interface RefreshTokenLifetimes {
  * next token to it. Spending, reuse detection and revocation happen in one transaction per call,
  * with the presented row locked, so two concurrent refreshes of one token cannot both succeed.
  */
-export class RefreshTokenStore {
+export class PgRefreshTokenStore implements RefreshTokenStore {
   constructor(private readonly sql: Sql, private readonly lifetimes: RefreshTokenLifetimes) {}
 
-  /** A new family for a fresh login. */
   issue(userId: string): Promise<IssuedRefreshToken> {
     return storeCall(() => this.insert(this.sql, userId, crypto.randomUUID(), null));
   }
@@ -73,7 +60,6 @@ export class RefreshTokenStore {
     );
   }
 
-  /** Revokes the family `token` belongs to; false when the token is unknown. */
   revokeFamily(token: string): Promise<boolean> {
     return storeCall(async () => {
       const rows = await this.sql`
@@ -85,7 +71,7 @@ export class RefreshTokenStore {
     });
   }
 
-  /** Deletes up to `limit` expired tokens (spent or not: they can no longer be used at all). */
+  /** Spent or not, an expired token can no longer be used at all. */
   purgeExpired(limit: number): Promise<number> {
     return storeCall(async () => {
       const rows = await this.sql`

@@ -13,11 +13,11 @@ import { mountDirectoryRoutes } from "./directory_routes.ts";
 import { mountAuthRoutes } from "./http.ts";
 import { loadSigningKeys } from "./keys.ts";
 import { PasswordHasher } from "./passwords.ts";
-import { RefreshTokenStore } from "./refresh_tokens.ts";
+import { PgRefreshTokenStore } from "./refresh_tokens.ts";
 import { AuthService } from "./service.ts";
 import { AttemptThrottle } from "./throttle.ts";
 import { startTokenPurge } from "./token_purge.ts";
-import { UserStore } from "./users.ts";
+import { PgUserStore } from "./users.ts";
 import { WorkGate } from "./work_gate.ts";
 
 export interface RunningAuth {
@@ -28,21 +28,25 @@ export interface RunningAuth {
   stop(): Promise<void>;
 }
 
+export interface AuthInfra {
+  sql: Sql;
+  logger: Logger;
+}
+
 /** Wires and starts the auth service: HTTP façade and gRPC over one AuthService. */
 export async function startAuth(
   config: AuthConfig,
-  sql: Sql,
-  logger: Logger,
+  { sql, logger }: AuthInfra,
 ): Promise<RunningAuth> {
   const keys = await loadSigningKeys(config);
   const verifier = new JwtVerifier(createLocalJWKSet(keys.jwks), config.issuer, config.audience);
-  const refreshTokens = new RefreshTokenStore(sql, {
+  const refreshTokens = new PgRefreshTokenStore(sql, {
     ttlSeconds: config.refreshTokenTtlSeconds,
     familyMaxAgeSeconds: config.refreshFamilyMaxAgeSeconds,
   });
   const throttle = (t: ThrottleConfig) =>
     new AttemptThrottle({ maxAttempts: t.maxAttempts, windowMs: t.windowSeconds * 1000 });
-  const users = new UserStore(sql);
+  const users = new PgUserStore(sql);
   const service = new AuthService({
     users,
     refreshTokens,

@@ -6,7 +6,6 @@ import type { SigningKeys } from "./keys.ts";
 import { SIGNING_ALGORITHM } from "./keys.ts";
 import { throttleAddress } from "./client_address.ts";
 import type { PasswordHasher } from "./passwords.ts";
-import type { IssuedRefreshToken, RefreshTokenStore } from "./refresh_tokens.ts";
 import {
   LoginInput,
   RefreshInput,
@@ -16,7 +15,7 @@ import {
   type UserView,
 } from "./schemas.ts";
 import type { AttemptThrottle } from "./throttle.ts";
-import type { UserRecord, UserStore } from "./users.ts";
+import type { IssuedRefreshToken, RefreshTokenStore, UserRecord, UserStore } from "./stores.ts";
 
 export interface AuthServiceOptions {
   issuer: string;

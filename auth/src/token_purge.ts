@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/logging/logger.ts";
-import type { RefreshTokenStore } from "./refresh_tokens.ts";
+import type { RefreshTokenStore } from "./stores.ts";
 
 export interface PurgeOptions {
   intervalMs: number;

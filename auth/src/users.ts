@@ -1,19 +1,6 @@
 import type { Sql } from "../../shared/db/postgres.ts";
 import { AppError } from "../../shared/errors.ts";
-
-export interface UserRecord {
-  id: string;
-  email: string;
-  displayName: string;
-  passwordHash: string;
-  createdAt: Date;
-}
-
-/** What anyone signed in may know about an account: never its email. */
-export interface Profile {
-  id: string;
-  displayName: string;
-}
+import type { Profile, UserDirectory, UserRecord, UserStore } from "./stores.ts";
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = "23505";
@@ -30,10 +17,9 @@ export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export class UserStore {
+export class PgUserStore implements UserStore, UserDirectory {
   constructor(private readonly sql: Sql) {}
 
-  /** CONFLICT when the email is taken. */
   create(email: string, displayName: string, passwordHash: string): Promise<UserRecord> {
     return storeCall(async () => {
       const [row] = await this.sql<UserRecord[]>`
@@ -45,7 +31,6 @@ export class UserStore {
     });
   }
 
-  /** Replaces a password hash unless it changed meanwhile (another login upgraded it first). */
   replacePasswordHash(id: string, previous: string, next: string): Promise<void> {
     return storeCall(async () => {
       await this.sql`
@@ -63,7 +48,6 @@ export class UserStore {
     });
   }
 
-  /** The updated account, or undefined when it no longer exists. */
   rename(id: string, displayName: string): Promise<UserRecord | undefined> {
     return storeCall(async () => {
       const [row] = await this.sql<UserRecord[]>`
@@ -74,7 +58,6 @@ export class UserStore {
     });
   }
 
-  /** Profiles of the accounts among `ids` that exist (in no particular order). */
   profiles(ids: string[]): Promise<Profile[]> {
     return storeCall(() =>
       this.sql<Profile[]>`
@@ -82,10 +65,6 @@ export class UserStore {
     );
   }
 
-  /**
-   * Accounts whose display name, or one of its words, starts with `query` (case-insensitive), or
-   * whose email is exactly `query`; by name, at most `limit`.
-   */
   search(query: string, limit: number): Promise<Profile[]> {
     const prefix = query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
     return storeCall(() =>

@@ -80,7 +80,7 @@ export async function startTestAuth(
   });
   const sql = connectPostgres(config.databaseUrl, { max: 4 });
   await migrateUp(sql);
-  const auth = await startAuth(config, sql, logger);
+  const auth = await startAuth(config, { sql, logger });
   const client = grpcClient(auth.grpcPort);
   let serviceStopped = false;
   const stopService = async () => {

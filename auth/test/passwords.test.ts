@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { AppError } from "../../shared/errors.ts";
 import { PasswordHasher } from "../src/passwords.ts";
-import { UserStore } from "../src/users.ts";
+import { PgUserStore } from "../src/users.ts";
 import { WorkGate } from "../src/work_gate.ts";
 import { grpcFails, PASSWORD, postJson, startTestAuth, uniqueEmail } from "./harness.ts";
 
@@ -40,7 +40,7 @@ Deno.test("passwords: a hash with older scrypt parameters is upgraded at login",
   try {
     const old = new PasswordHasher({ n: 2 ** 15, r: 8, p: 1 }, new WorkGate(1, 0));
     const email = uniqueEmail();
-    const users = new UserStore(a.sql);
+    const users = new PgUserStore(a.sql);
     await users.create(email, "old", await old.hash(PASSWORD));
     const stored = async () => (await users.byEmail(email))!.passwordHash;
     assert.match(await stored(), /^scrypt\$32768\$8\$1\$/);

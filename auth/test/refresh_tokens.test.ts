@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { RefreshTokenStore } from "../src/refresh_tokens.ts";
+import { PgRefreshTokenStore } from "../src/refresh_tokens.ts";
 import { startTokenPurge } from "../src/token_purge.ts";
-import { UserStore } from "../src/users.ts";
+import { PgUserStore } from "../src/users.ts";
 import { logger, postJson, registerAndLogin, startTestAuth, uniqueEmail } from "./harness.ts";
 
 const DAY = 24 * 3600;
@@ -10,8 +10,8 @@ const lifetimes = (ttlSeconds: number) => ({ ttlSeconds, familyMaxAgeSeconds: 30
 Deno.test("refresh tokens: concurrent refreshes of one token — one wins, the family dies", async () => {
   const a = await startTestAuth();
   try {
-    const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
-    const store = new RefreshTokenStore(a.sql, lifetimes(3600));
+    const user = await new PgUserStore(a.sql).create(uniqueEmail(), "u", "hash");
+    const store = new PgRefreshTokenStore(a.sql, lifetimes(3600));
     const { token } = await store.issue(user.id);
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.rotate(token)));
     const rotated = outcomes.filter((o) => o.kind === "rotated");
@@ -29,9 +29,9 @@ Deno.test("refresh tokens: concurrent refreshes of one token — one wins, the f
 Deno.test("refresh tokens: expired rows are purged in bounded batches, live ones kept", async () => {
   const a = await startTestAuth();
   try {
-    const user = await new UserStore(a.sql).create(uniqueEmail(), "u", "hash");
-    const shortLived = new RefreshTokenStore(a.sql, lifetimes(1));
-    const longLived = new RefreshTokenStore(a.sql, lifetimes(3600));
+    const user = await new PgUserStore(a.sql).create(uniqueEmail(), "u", "hash");
+    const shortLived = new PgRefreshTokenStore(a.sql, lifetimes(1));
+    const longLived = new PgRefreshTokenStore(a.sql, lifetimes(3600));
     for (let i = 0; i < 5; i++) await shortLived.issue(user.id);
     const live = await longLived.issue(user.id);
     await new Promise((r) => setTimeout(r, 1_100));

@@ -5,12 +5,13 @@ import { AppError } from "../../shared/errors.ts";
 import { ClientAddresses, throttleAddress } from "../src/client_address.ts";
 import { loadSigningKeys } from "../src/keys.ts";
 import { PasswordHasher } from "../src/passwords.ts";
-import { RefreshTokenStore } from "../src/refresh_tokens.ts";
+import { PgRefreshTokenStore } from "../src/refresh_tokens.ts";
 import { AuthService } from "../src/service.ts";
 import { AttemptThrottle } from "../src/throttle.ts";
-import { UserStore } from "../src/users.ts";
+import { PgUserStore } from "../src/users.ts";
 import { WorkGate } from "../src/work_gate.ts";
 import { medianTimes, PASSWORD, postJson, startTestAuth, uniqueEmail } from "./harness.ts";
+import { SYSTEM_USER_ID } from "../../shared/domain/system_user.ts";
 
 Deno.test("AttemptThrottle: a limit per key, per window, with the wait, in bounded memory", () => {
   let now = 1_000_000;
@@ -124,7 +125,8 @@ Deno.test("auth HTTP: registrations are throttled per address, whatever the emai
     const retryAfter = Number(refused.headers.get("retry-after"));
     assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
     assert.equal((await register("203.0.113.2")).status, 201, "another address");
-    const [{ n }] = await a.sql`select count(*)::int as n from users`;
+    const [{ n }] = await a.sql`
+      select count(*)::int as n from users where id <> ${SYSTEM_USER_ID}`;
     assert.equal(n, 4);
   } finally {
     await a.stop();
@@ -137,8 +139,8 @@ Deno.test("auth service: failures on one account are throttled whatever the IP",
     const keys = await loadSigningKeys({ keyFile: a.config.keyFile });
     const throttle = () => new AttemptThrottle({ maxAttempts: 3, windowMs: 60_000 });
     const service = new AuthService({
-      users: new UserStore(a.sql),
-      refreshTokens: new RefreshTokenStore(a.sql, { ttlSeconds: 60, familyMaxAgeSeconds: 60 }),
+      users: new PgUserStore(a.sql),
+      refreshTokens: new PgRefreshTokenStore(a.sql, { ttlSeconds: 60, familyMaxAgeSeconds: 60 }),
       keys,
       verifier: new JwtVerifier(createLocalJWKSet(keys.jwks), "iss", "aud"),
       passwords: new PasswordHasher(a.config.scrypt, new WorkGate(2, 8)),

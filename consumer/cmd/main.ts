@@ -1,16 +1,11 @@
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
-import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
-import { PgSessionRevocations } from "../../shared/sessions/pg_session_revocations.ts";
 import { loadOrExit } from "../../shared/config/env.ts";
 import { migrateUp } from "../../shared/db/migrate.ts";
 import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
-import { loadConsumerConfig } from "../config/config.ts";
-import { PgChannelDirectory } from "../internal/adapters/outbound/pg_channel_directory.ts";
-import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
-import { startConsumer } from "../internal/app.ts";
+import { loadConsumerConfig, startConsumer } from "../mod.ts";
 
 /** Distributed mode: one consumer instance against real NATS and PostgreSQL (scale by running more). */
 const config = loadOrExit(() => loadConsumerConfig());
@@ -19,14 +14,12 @@ const logger = createLogger({ service: "consumer" });
 const sql = connectPostgres(config.databaseUrl, { max: 20 });
 await migrateUp(sql, logger);
 const broker = await NatsBroker.connect({ ...config.broker, name: "consumer", logger });
-const consumer = startConsumer(config, {
+const consumer = await startConsumer(config, {
+  sql,
   broker,
-  store: new PgMessageStore(sql),
-  directory: new PgChannelDirectory(sql, config.channelsPerHour),
-  sessions: new PgSessionRevocations(sql, config.sessionPollMs, logger),
-  access: new PgChannelAccess(sql, config.channelsPerHour),
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
+  policy: config.policy,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },
 });
 onShutdownSignal(logger, async () => {

@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
+import { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import type { GrpcListen } from "../../shared/grpc/serve.ts";
+import { type WebhookConfig, webhookEnv, webhooksFrom } from "./webhooks.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import type { Rate } from "../../shared/rate/token_bucket.ts";
 
@@ -10,6 +13,10 @@ const DEFAULT_PRODUCER_PORT = 8080;
 /** The consumer's own settings, shared by the distributed process and the single-node start. */
 export const ConsumerSettingsSchema = z.object({
   CONSUMER_PORT: env.port(8081),
+  // The server API (all but publishing) over gRPC, only when a port is set (plaintext, so
+  // loopback unless told otherwise).
+  CONSUMER_GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CONSUMER_GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   PERSIST_BATCH_SIZE: z.coerce.number().int().min(1).max(4096).default(256),
   /** Batches an instance stores at once over all its partitions (each is one transaction). */
   PERSIST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
@@ -34,6 +41,10 @@ export const ConsumerSettingsSchema = z.object({
   // Where browsers reach auth and the producer; unset: the page's host on ports 8082 / 8080.
   WEB_AUTH_URL: z.url().optional(),
   WEB_PRODUCER_URL: z.url().optional(),
+  ...webhookEnv,
+  NAMESPACES_FILE: z.string().optional(),
+  /** How often namespaces' history retention runs (a bounded amount each time). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   ...corsEnv,
   ...metricsEnv,
 });
@@ -51,6 +62,8 @@ export interface WebEndpoints {
 
 export interface ConsumerConfig {
   port: number;
+  /** Where the server API is served over gRPC; not at all when absent. */
+  grpc?: GrpcListen;
   persist: { batchSize: number; concurrency: number };
   sockets: {
     maxConnections: number;
@@ -67,6 +80,10 @@ export interface ConsumerConfig {
   /** Where the chat page calls auth and the producer. */
   web: WebEndpoints;
   corsOrigins: string[];
+  /** Where every stored message is announced; no webhooks when absent. */
+  webhooks?: WebhookConfig;
+  namespaces: Namespaces;
+  retention: { intervalMs: number };
   metricsToken?: string;
 }
 
@@ -77,6 +94,9 @@ export function loadConsumerSettings(vars?: Record<string, string | undefined>):
 function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
   return {
     port: e.CONSUMER_PORT,
+    ...(e.CONSUMER_GRPC_PORT === undefined
+      ? {}
+      : { grpc: { host: e.CONSUMER_GRPC_HOST, port: e.CONSUMER_GRPC_PORT } }),
     persist: { batchSize: e.PERSIST_BATCH_SIZE, concurrency: e.PERSIST_CONCURRENCY },
     sockets: {
       maxConnections: e.CONSUMER_MAX_CONNECTIONS,
@@ -97,6 +117,9 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       producerPort: DEFAULT_PRODUCER_PORT,
     },
     corsOrigins: e.CORS_ORIGINS,
+    webhooks: webhooksFrom(e),
+    namespaces: Namespaces.load(e.NAMESPACES_FILE),
+    retention: { intervalMs: e.RETENTION_INTERVAL_MS },
     metricsToken: e.METRICS_TOKEN,
   };
 }

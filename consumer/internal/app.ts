@@ -1,41 +1,68 @@
 import { z } from "zod";
+import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
+import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
-import { createRegistry, metric } from "../../shared/metrics/registry.ts";
+import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
+import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
+import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
 import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
+import { mountSseRoutes } from "./adapters/inbound/sse/routes.ts";
+import { SseServer } from "./adapters/inbound/sse/server.ts";
+import { SseTickets } from "./adapters/inbound/sse/tickets.ts";
 import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
+import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
+import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
+import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
+import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
-import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
-import { PresenceService } from "./domain/services/presence_service.ts";
-import { SubscriptionHub } from "./domain/services/subscription_hub.ts";
+import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
+import { RetentionService } from "./domain/services/retention_service.ts";
+import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { TypingRelay } from "./domain/services/typing_relay.ts";
 import { UserSockets } from "./domain/services/user_sockets.ts";
+import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
+import { liveDelivery } from "./live_delivery.ts";
+import { consumerMetrics } from "./metrics.ts";
+import { startResyncTimer } from "./resync_timer.ts";
 
+/** As the HTTP body limit: no server API request of the consumer's comes near it. */
+const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
 /** Additions reach the added user's sockets on every instance (at-most-once, like revocations). */
 const ADDED_TOPIC = "membership-added";
 const Addition = z.object({ channel: z.string(), userId: z.string() });
 type Addition = z.infer<typeof Addition>;
 
 export interface ConsumerDeps {
-  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters">;
+  /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
+  broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
+    logQueues?: LogQueues;
+  };
   store: MessageStore;
   directory: ChannelDirectory;
+  /** The same directory without the users' hourly creation quota, for the server API. */
+  serverDirectory: ChannelDirectory;
+  roster: ChannelRoster;
+  pruner: HistoryPruner;
+  apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
   access: ChannelAccess & AccessCache;
@@ -46,6 +73,8 @@ export interface ConsumerDeps {
 
 export interface RunningConsumer {
   port: number;
+  /** The server API's gRPC port, when configured. */
+  grpcPort?: number;
   /**
    * Graceful drain: stop reading, finish each partition's batch in hand and hand the partitions
    * over, tell peers this instance's users left, close sockets with 1001.
@@ -53,67 +82,30 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): RunningConsumer {
+export async function startConsumer(
+  config: ConsumerConfig,
+  deps: ConsumerDeps,
+): Promise<RunningConsumer> {
   const { logger } = deps;
   const registry = createRegistry("consumer");
-  const sockets = metric.gauge(registry, "rtm_sockets", "Open subscriber sockets");
-  const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
-  const batchLatency = metric.latency(
-    registry,
-    "rtm_persist_batch_seconds",
-    "Time to store one batch",
-  );
-  const deliveryLatency = metric.latency(
-    registry,
-    "rtm_delivery_latency_seconds",
-    "Publish time to the socket writes of a live message (once per message)",
-  );
-  const delivered = metric.counter(registry, "rtm_messages_delivered_total", "Frames to sockets");
-  const slowConsumers = metric.counter(
-    registry,
-    "rtm_slow_consumer_closes_total",
-    "Sockets cut off as slow consumers",
-  );
-  const deadLetters = metric.counter(registry, "rtm_dead_letters_total", "Dead-lettered messages");
-  const partitions = metric.gauge(
-    registry,
-    "rtm_persist_partitions_owned",
-    "Log partitions this instance persists",
-  );
-  metric.observedTotal(
-    registry,
-    "rtm_delivery_received_total",
-    "Delivery messages this instance received from NATS (for channels its sockets follow)",
-    () => deps.broker.delivery.received,
-  );
-  const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
+  const metrics = consumerMetrics(registry, {
+    deliveryReceived: () => deps.broker.delivery.received,
+    subscriptions: () => hub.subscriptionCount,
+    deadLettersStored: () => deps.broker.deadLetters.count().catch(() => -1),
+  });
 
-  // The hub and presence report to each other: subscriptions make presence, presence changes
-  // go out to the channel's subscribers (only after start(), when `hub` exists), coalesced.
-  const coalescer = new PresenceCoalescer(
-    1000 / config.presence.flushesPerSecond,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
-  );
-  const presence = new PresenceService(
-    deps.broker.signals,
-    config.presence,
-    (change) => coalescer.add(change),
-  );
-  const hub = new SubscriptionHub(
-    deps.store,
-    deps.access,
-    {
-      fannedOut: (m, sockets) => {
-        delivered.inc(sockets);
-        deliveryLatency.observe(Math.max(0, Date.now() - Date.parse(m.sentAt)) / 1000);
-      },
-      replayed: () => delivered.inc(),
-    },
-    presence,
-    config.sockets.maxSubscriptionsPerSocket,
-    deps.broker.delivery,
-  );
+  const { namespaces } = config;
+  const access = refuseUnknownNamespaces(deps.access, namespaces);
+  const { hub, presence, coalescer } = liveDelivery({
+    store: deps.store,
+    access,
+    observer: metrics.delivery,
+    signals: deps.broker.signals,
+    delivery: deps.broker.delivery,
+    presence: config.presence,
+    maxSubscriptionsPerSocket: config.sockets.maxSubscriptionsPerSocket,
+    namespaces,
+  });
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
   typing.start();
@@ -131,22 +123,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     const { channel, userId } = parsed.data;
     users.send(userId, { type: "membership", channel, change: "added" });
   });
-  const announce = (publish: () => void, channel: string) => {
-    try {
-      publish();
-    } catch (err) {
-      // Broker down: caches still expire within their TTL; pages see it on their next list.
-      logger.warn("membership change not announced", { channel, err });
-    }
-  };
-  // One resync at a time; a slow database makes the next tick skip, never pile up.
-  let resyncing = false;
-  const resyncTimer = setInterval(() => {
-    if (resyncing) return;
-    resyncing = true;
-    hub.resync().catch((err) => logger.warn("delivery resync failed", { err }))
-      .finally(() => resyncing = false);
-  }, config.delivery.resyncMs);
+  const stopResync = startResyncTimer(() => hub.resync(), config.delivery.resyncMs, logger);
 
   const persist = new PersistService(
     deps.broker.log,
@@ -155,17 +132,31 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
     deps.broker.delivery,
     deps.broker.deadLetters,
     config.persist,
-    {
-      batchStored: (size, seconds) => {
-        batchSize.observe(size);
-        batchLatency.observe(seconds);
-      },
-      deadLettered: () => deadLetters.inc(),
-      storeFailed: () => storeFailures.inc(),
-      partitionsOwned: (n) => partitions.set(n),
-    },
+    metrics.persist,
     logger,
   );
+  // Webhooks and history retention, until stop().
+  const stopBackground = new AbortController();
+  if (config.webhooks) {
+    if (!deps.broker.logQueues) throw new Error("webhooks need the NATS broker (set NATS_URL)");
+    const dispatcher = new WebhookDispatcher(
+      deps.broker.logQueues,
+      deps.broker.log.partitions,
+      new HttpWebhookSender(config.webhooks.key, config.webhooks.timeoutMs),
+      deps.broker.deadLetters,
+      config.webhooks,
+      logger.child({ component: "webhooks" }),
+    );
+    // Not awaited on stop: an entry in flight is simply handed out again later.
+    dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));
+  }
+  const retention = new RetentionService(
+    deps.pruner,
+    namespaces.withRetention(),
+    config.retention.intervalMs,
+    logger,
+  );
+  const retaining = retention.run(stopBackground.signal);
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -181,10 +172,7 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
       maxQueuedFrames: config.sockets.maxQueuedFrames,
     },
     logger,
-    {
-      connections: (n) => sockets.set(n),
-      slowConsumer: () => slowConsumers.inc(),
-    },
+    metrics.sockets,
   );
 
   let draining = false;
@@ -200,56 +188,91 @@ export function startConsumer(config: ConsumerConfig, deps: ConsumerDeps): Runni
   limitApiRate(app, deps.verifier, config.apiRate);
   mountConsumerRoutes(app, {
     verifier: deps.verifier,
-    access: deps.access,
+    access,
     store: deps.store,
     sockets: socketServer,
     handlers: limitFrameRate(subscriberHandlers(hub, typing, users), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
+  // Broker down: caches still expire within their TTL; pages see it on their next list.
+  const announce = (publish: () => void, channel: string) => {
+    try {
+      publish();
+    } catch (err) {
+      logger.warn("membership change not announced", { channel, err });
+    }
+  };
+  const membershipEvents: MembershipEvents = {
+    added: (channel, userId) =>
+      announce(
+        () => deps.broker.signals.publish(ADDED_TOPIC, { channel, userId } satisfies Addition),
+        channel,
+      ),
+    revoked: (channel, userId) =>
+      announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
+  };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, {
-      added: (channel, userId) =>
-        announce(
-          () => deps.broker.signals.publish(ADDED_TOPIC, { channel, userId } satisfies Addition),
-          channel,
-        ),
-      revoked: (channel, userId) =>
-        announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
-    }),
+    channels: new ChannelService(deps.directory, membershipEvents),
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
+  const sse = new SseServer(
+    hub,
+    access,
+    {
+      maxConnections: config.sockets.maxConnections,
+      maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
+      maxSubscriptionsPerStream: config.sockets.maxSubscriptionsPerSocket,
+      maxBufferedBytes: config.sockets.maxBufferedBytes,
+    },
+    logger,
+    metrics.sse,
+  );
+  mountSseRoutes(app, { verifier: deps.verifier, tickets: new SseTickets(), sse });
+  // Backends' commands to users' sockets reach every instance, this one included.
+  const userSessions = new SignalUserSessions(deps.broker.signals);
+  const stopUserCommands = userSessions.listen({
+    closeUser: (userId, code, reason) => socketServer.closeUser(userId, code, reason),
+    unsubscribeUser: (userId, channel) =>
+      hub.revoke(channel, userId, "unsubscribed by the application"),
+  });
+  const guard = new ApiKeyGuard(deps.apiKeys);
+  const admin = new ServerAdmin(
+    deps.serverDirectory,
+    deps.roster,
+    userSessions,
+    membershipEvents,
+    (channel) => presence.online(channel),
+  );
+  mountServerAdminRoutes(app, { guard, admin, store: deps.store });
+  const grpc = config.grpc && await serveServerApi(
+    config.grpc,
+    serverAdminCalls(admin, deps.store, guard, logger),
+    MAX_GRPC_MESSAGE_BYTES,
+  );
   mountWebRoutes(app, pageAssets(), config.web);
-  metric.observed(
-    registry,
-    "rtm_subscriptions",
-    "Active channel subscriptions",
-    () => hub.subscriptionCount,
-  );
-  metric.observed(
-    registry,
-    "rtm_dead_letters_stored",
-    "Dead letters held in the dead-letter stream (all instances)",
-    () => deps.broker.deadLetters.count().catch(() => -1),
-  );
   const server = serveHttp(app.fetch, { port: config.port, logger, name: "consumer" });
 
   return {
     port: server.port,
+    grpcPort: grpc?.port,
     stop: async () => {
       draining = true;
       socketServer.stopAccepting();
+      sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
-      await persisting;
+      stopBackground.abort();
+      await Promise.all([persisting, retaining]);
       unsubscribeRevocations();
+      stopUserCommands();
+      stopResync();
       unsubscribeAdditions();
-      clearInterval(resyncTimer);
       presence.stop();
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();
       await socketServer.closeAll();
-      await server.shutdown();
+      await Promise.all([server.shutdown(), grpc?.stop()]);
     },
   };
 }

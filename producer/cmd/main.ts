@@ -1,13 +1,10 @@
 import { JwtVerifier } from "../../shared/auth/jwt_verifier.ts";
 import { NatsBroker } from "../../shared/broker/nats.ts";
-import { PgChannelAccess } from "../../shared/channels/pg_channel_access.ts";
-import { PgSessionRevocations } from "../../shared/sessions/pg_session_revocations.ts";
 import { loadOrExit } from "../../shared/config/env.ts";
 import { connectPostgres, pingPostgres } from "../../shared/db/postgres.ts";
 import { onShutdownSignal } from "../../shared/http/serve.ts";
 import { createLogger, setLogLevel } from "../../shared/logging/logger.ts";
-import { loadProducerConfig } from "../config/config.ts";
-import { startProducer } from "../internal/app.ts";
+import { loadProducerConfig, startProducer } from "../mod.ts";
 
 /** Distributed mode: the producer as its own process against real NATS and PostgreSQL. */
 const config = loadOrExit(() => loadProducerConfig());
@@ -15,13 +12,12 @@ setLogLevel(config.logLevel);
 const logger = createLogger({ service: "producer" });
 const sql = connectPostgres(config.databaseUrl);
 const broker = await NatsBroker.connect({ ...config.broker, name: "producer", logger });
-const producer = startProducer(config, {
-  log: broker.log,
-  signals: broker.signals,
-  sessions: new PgSessionRevocations(sql, config.sessionPollMs, logger),
-  access: new PgChannelAccess(sql, config.channelsPerHour),
+const producer = await startProducer(config, {
+  sql,
+  broker,
   verifier: JwtVerifier.fromJwksUrl(config.jwksUrl, config.issuer, config.audience),
   logger,
+  policy: config.policy,
   readiness: { nats: () => broker.healthy(), postgres: () => pingPostgres(sql) },
 });
 onShutdownSignal(logger, async () => {

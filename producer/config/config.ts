@@ -2,11 +2,17 @@ import { z } from "zod";
 import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
+import { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import type { Rate } from "../../shared/rate/token_bucket.ts";
 
 /** The producer's own settings, shared by the distributed process and the single-node start. */
 export const ProducerSettingsSchema = z.object({
   PRODUCER_PORT: env.port(8080),
+  // The server API's Publish and Broadcast over gRPC, only when a port is set (plaintext, so
+  // loopback unless told otherwise).
+  PRODUCER_GRPC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PRODUCER_GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   MAX_BODY_BYTES: brokerEnv.MAX_BODY_BYTES,
   MAX_FRAME_BYTES: env.positiveInt(1024 * 1024),
   PUBLISH_TIMEOUT_MS: env.positiveInt(2_000),
@@ -16,9 +22,13 @@ export const ProducerSettingsSchema = z.object({
   USER_RATE_PER_SECOND: z.coerce.number().int().positive().optional(),
   USER_RATE_BURST: z.coerce.number().int().positive().optional(),
   FLOOD_STRIKES: env.positiveInt(200),
+  // Server API publishes, per sender (the system user is one sender for all of a backend's).
+  SERVER_RATE_PER_SECOND: env.positiveInt(1_000),
+  SERVER_RATE_BURST: env.positiveInt(2_000),
   MAX_CONNECTIONS: env.positiveInt(10_000),
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
+  NAMESPACES_FILE: z.string().optional(),
   ...corsEnv,
   ...metricsEnv,
 });
@@ -31,6 +41,8 @@ export interface PublishLimits {
   publishTimeoutMs: number;
   connectionRate: Rate;
   userRate: Rate;
+  /** Per sender of server API publishes. */
+  serverRate: Rate;
   /** RATE_LIMITED answers a socket may collect (regained at its rate) before it is closed (4029). */
   floodStrikes: number;
   maxConnections: number;
@@ -40,10 +52,13 @@ export interface PublishLimits {
 /** What the producer itself needs, whatever the mode; broker and keys come as dependencies. */
 export interface ProducerConfig {
   port: number;
+  /** Where the server API is served over gRPC; not at all when absent. */
+  grpc?: GrpcListen;
   limits: PublishLimits;
   /** On SIGTERM, how long /ready reports 503 while sockets keep working, before they close. */
   drainGraceMs: number;
   corsOrigins: string[];
+  namespaces: Namespaces;
   metricsToken?: string;
 }
 
@@ -57,6 +72,9 @@ export function loadProducerSettings(vars?: Record<string, string | undefined>):
 function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): ProducerConfig {
   return {
     port: e.PRODUCER_PORT,
+    ...(e.PRODUCER_GRPC_PORT === undefined
+      ? {}
+      : { grpc: { host: e.PRODUCER_GRPC_HOST, port: e.PRODUCER_GRPC_PORT } }),
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxFrameBytes: e.MAX_FRAME_BYTES,
@@ -66,12 +84,14 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
         perSecond: e.USER_RATE_PER_SECOND ?? 2 * e.RATE_PER_SECOND,
         burst: e.USER_RATE_BURST ?? 2 * e.RATE_BURST,
       },
+      serverRate: { perSecond: e.SERVER_RATE_PER_SECOND, burst: e.SERVER_RATE_BURST },
       floodStrikes: e.FLOOD_STRIKES,
       maxConnections: e.MAX_CONNECTIONS,
       maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     },
     drainGraceMs: e.DRAIN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS,
+    namespaces: Namespaces.load(e.NAMESPACES_FILE),
     metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -1,4 +1,6 @@
 import { onRevocation } from "../../shared/channels/revocations.ts";
+import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
+import { serveServerApi } from "../../shared/grpc/server_api.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -8,15 +10,27 @@ import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
+import { closeOnDisconnect } from "../../shared/sessions/disconnects.ts";
 import type { ProducerConfig } from "../config/config.ts";
+import { serverPublishCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountProducerRoutes } from "./adapters/inbound/http_routes.ts";
+import {
+  MAX_BROADCAST_LIST_BYTES,
+  mountServerPublishRoutes,
+} from "./adapters/inbound/server_routes.ts";
+import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
+import { namespacePublishRules } from "./domain/services/namespace_rules.ts";
+import { ServerPublisher } from "./domain/services/server_publisher.ts";
 
 export interface ProducerDeps {
   log: MessageLog;
-  /** Where revoked memberships are announced (the consumers announce them). */
+  /** Where revoked memberships and backends' disconnects of users are announced. */
   signals: Signals;
   access: ChannelAccess & AccessCache;
+  /** Where server API publishes may go (any channel, as any user: see PgServerPublishAccess). */
+  serverAccess: ChannelAccess;
+  apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
   verifier: TokenVerifier;
@@ -26,13 +40,18 @@ export interface ProducerDeps {
 
 export interface RunningProducer {
   port: number;
+  /** The server API's gRPC port, when configured. */
+  grpcPort?: number;
   /** Graceful drain: refuse new sockets, finish in-flight publishes, close sockets with 1001. */
   stop(): Promise<void>;
 }
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export function startProducer(config: ProducerConfig, deps: ProducerDeps): RunningProducer {
+export async function startProducer(
+  config: ProducerConfig,
+  deps: ProducerDeps,
+): Promise<RunningProducer> {
   const registry = createRegistry("producer");
   const publishes = metric.counter(registry, "rtm_publishes_total", "Publishes by result", [
     "result",
@@ -49,13 +68,28 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
   );
   const connections = metric.gauge(registry, "rtm_connections", "Open publisher sockets");
 
-  const service = new PublishService(deps.log, deps.access, config.limits, {
+  const observer: PublishObserver = {
     published: (result, seconds) => {
       publishes.inc({ result });
       if (result === "ok" || result === "duplicate") publishLatency.observe(seconds);
     },
     logAppended: (seconds) => ackLatency.observe(seconds),
-  });
+  };
+  const service = new PublishService(
+    deps.log,
+    deps.access,
+    config.limits,
+    observer,
+    namespacePublishRules(config.namespaces, "client"),
+  );
+  // Backends publish through the same path, only with their own access rule and rate.
+  const serverService = new PublishService(
+    deps.log,
+    deps.serverAccess,
+    { ...config.limits, userRate: config.limits.serverRate },
+    observer,
+    namespacePublishRules(config.namespaces, "server"),
+  );
   const sockets = new SocketServer(
     deps.verifier,
     {
@@ -68,6 +102,9 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     { connections: (n) => connections.set(n), slowConsumer: () => {} },
   );
 
+  const stopDisconnects = closeOnDisconnect(deps.signals, sockets);
+
+  const maxBodyBytes = config.limits.maxBodyBytes * 6 + MAX_BROADCAST_LIST_BYTES + 1024;
   let draining = false;
   const app = createServiceApp({
     service: "producer",
@@ -75,7 +112,7 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     logger: deps.logger,
     readiness: deps.readiness,
     draining: () => draining,
-    maxBodyBytes: config.limits.maxBodyBytes * 6 + 1024,
+    maxBodyBytes,
     corsOrigins: config.corsOrigins,
     metricsToken: config.metricsToken,
   });
@@ -85,6 +122,14 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
     sockets,
     flood: { perSecond: config.limits.connectionRate.perSecond, burst: config.limits.floodStrikes },
   });
+  const guard = new ApiKeyGuard(deps.apiKeys);
+  const publisher = new ServerPublisher(serverService);
+  mountServerPublishRoutes(app, { guard, publisher });
+  const grpc = config.grpc && await serveServerApi(
+    config.grpc,
+    serverPublishCalls(publisher, guard, deps.logger),
+    maxBodyBytes,
+  );
   const server = serveHttp(app.fetch, { port: config.port, logger: deps.logger, name: "producer" });
   deps.sessions.start(({ userId, at }) => sockets.closeRevoked(userId, at));
   // A removed member's publish rights end at once here too, not when the cached answer expires.
@@ -95,19 +140,21 @@ export function startProducer(config: ProducerConfig, deps: ProducerDeps): Runni
 
   return {
     port: server.port,
+    grpcPort: grpc?.port,
     stop: async () => {
       deps.logger.info("draining", { graceMs: config.drainGraceMs, sockets: sockets.size });
       draining = true;
       sockets.stopAccepting();
       unsubscribeRevocations();
+      stopDisconnects();
       deps.sessions.stop();
       // Load balancers see /ready 503 and move new clients away while open sockets still work.
       await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
-      await service.drain(DRAIN_TIMEOUT_MS);
+      await Promise.all([service.drain(DRAIN_TIMEOUT_MS), serverService.drain(DRAIN_TIMEOUT_MS)]);
       // One macrotask, so the replies of the publishes that just finished are sent first.
       await new Promise((resolve) => setTimeout(resolve, 0));
       await sockets.closeAll();
-      await server.shutdown();
+      await Promise.all([server.shutdown(), grpc?.stop()]);
       deps.logger.info("drained");
     },
   };

@@ -2,6 +2,7 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstr
 import { AcceptedMessage } from "../domain/message.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { LogBatch, LogEntry, ReadOptions } from "../ports/broker.ts";
+import { tracingOn } from "../tracing/tracing.ts";
 import { safeJson } from "./wire.ts";
 
 const PULL_EXPIRES_MS = 5_000;
@@ -75,5 +76,11 @@ function toEntry(m: JsMsg, logger: Logger): LogEntry[] {
     logger.error("skipping malformed stream message", { subject: m.subject, streamSeq: m.seq });
     return [];
   }
-  return [{ streamSeq: m.seq, message: parsed.data }];
+  const trace = tracingOn ? m.headers?.get("traceparent") : undefined;
+  return [
+    trace ? { streamSeq: m.seq, message: parsed.data, trace } : {
+      streamSeq: m.seq,
+      message: parsed.data,
+    },
+  ];
 }

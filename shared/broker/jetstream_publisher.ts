@@ -39,10 +39,18 @@ export class JetStreamPublisher {
     });
   }
 
-  publish(subject: string, data: Uint8Array, msgId: string, timeoutMs: number): Promise<PubAck> {
+  /** `traceparent` travels as a header to the consumer that reads the message back. */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    timeoutMs: number,
+    traceparent?: string,
+  ): Promise<PubAck> {
     const token = this.replyPrefix + (this.next++).toString(36);
     const h = headers();
     h.set("Nats-Msg-Id", msgId);
+    if (traceparent) h.set("traceparent", traceparent);
     const reply = new Promise<Msg>((resolve) => this.pending.set(token, resolve));
     this.nc.publish(subject, data, { reply: token, headers: h });
     return withDeadline(

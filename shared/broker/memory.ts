@@ -11,6 +11,7 @@ import type {
   PartitionOwnership,
   ReadOptions,
 } from "../ports/broker.ts";
+import { activeTraceparent, tracingOn } from "../tracing/tracing.ts";
 import { FileJournal } from "./journal.ts";
 import { partitionOf } from "./partitions.ts";
 
@@ -19,6 +20,8 @@ const MAX_DEAD_LETTERS = 10_000;
 interface Entry {
   seq: number;
   message: AcceptedMessage;
+  /** The publish's traceparent (tracing on): kept in memory only, not in the journal. */
+  trace?: string;
 }
 
 /**
@@ -110,7 +113,8 @@ export class InProcessBroker implements Broker {
         "message log unavailable, retry with the same clientMsgId",
       );
     }
-    this.enqueue({ seq, message });
+    const trace = tracingOn ? activeTraceparent() : undefined;
+    this.enqueue(trace ? { seq, message, trace } : { seq, message });
     return { streamSeq: seq, duplicate: false };
   }
 
@@ -151,7 +155,9 @@ export class InProcessBroker implements Broker {
         const batch = queue.slice(from, from + maxBatch);
         const lastSeq = batch[batch.length - 1].seq;
         await handle({
-          entries: batch.map((e) => ({ streamSeq: e.seq, message: e.message })),
+          entries: batch.map(({ seq, message, trace }) =>
+            trace ? { streamSeq: seq, message, trace } : { streamSeq: seq, message }
+          ),
           lastSeq,
         }).finally(release);
         cursor = lastSeq;

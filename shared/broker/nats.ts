@@ -1,7 +1,13 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import {
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
+import { activeTraceparent, inTrace, tracingOn } from "../tracing/tracing.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
   AppendResult,
@@ -12,7 +18,9 @@ import type {
   PartitionedLog,
   PartitionOwnership,
 } from "../ports/broker.ts";
+import type { LogQueues } from "../ports/log_queues.ts";
 import type { BrokerConfig } from "./config.ts";
+import { openLogQueue } from "./jetstream_log_queue.ts";
 import { ensureLeaseBucket, ensureStreams } from "./jetstream_streams.ts";
 import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
@@ -47,10 +55,12 @@ export class NatsBroker implements Broker {
   private readonly following = new Map<string, (message: StoredMessage) => void>();
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership;
+  readonly logQueues: LogQueues;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly deliveryNc: NatsConnection,
+    jsm: JetStreamManager,
     private readonly opts: NatsBrokerOptions,
     names: BrokerNames,
     logId: string,
@@ -68,8 +78,19 @@ export class NatsBroker implements Broker {
           logger: opts.logger,
         }),
     };
+    this.logQueues = {
+      open: (name, partition, { ackWaitMs }) =>
+        openLogQueue(
+          this.js,
+          jsm,
+          names.stream,
+          names.partitionSubject(partition),
+          `${name}-p${partition}`,
+          ackWaitMs,
+        ),
+    };
     this.ownership = new KvPartitionLeases(
-      async () => ensureLeaseBucket(nc, await jetstreamManager(nc), names, opts),
+      () => ensureLeaseBucket(nc, jsm, names, opts),
       crypto.randomUUID(),
       opts.partitions,
       opts.leaseTtlMs,
@@ -100,8 +121,9 @@ export class NatsBroker implements Broker {
       });
     try {
       const names = brokerNames(opts.namespace);
-      const logId = await ensureStreams(await jetstreamManager(nc), names, opts);
-      return new NatsBroker(nc, deliveryNc, opts, names, logId);
+      const jsm = await jetstreamManager(nc);
+      const logId = await ensureStreams(jsm, names, opts);
+      return new NatsBroker(nc, deliveryNc, jsm, opts, names, logId);
     } catch (err) {
       await Promise.all([nc.close(), deliveryNc.close()]);
       throw err;
@@ -146,6 +168,8 @@ export class NatsBroker implements Broker {
       message.channel,
     );
     if (!this.healthy()) throw unavailable();
+    // Read now: the publish itself runs at the end of the turn, outside the caller's span.
+    const trace = tracingOn ? activeTraceparent() : undefined;
     try {
       const ack = await this.soon(() =>
         this.publisher.publish(
@@ -153,6 +177,7 @@ export class NatsBroker implements Broker {
           encoder.encode(JSON.stringify(message)),
           dedupeKey,
           timeoutMs,
+          trace,
         )
       );
       return { streamSeq: ack.seq, duplicate: ack.duplicate } satisfies AppendResult;
@@ -173,6 +198,7 @@ export class NatsBroker implements Broker {
         this.deliveryNc.publish(
           this.names.deliverySubject(message.channel),
           encoder.encode(JSON.stringify(message)),
+          tracingOn ? traceHeaders() : undefined,
         );
       }
     },
@@ -184,7 +210,10 @@ export class NatsBroker implements Broker {
           if (err) return;
           this.delivery.received++;
           const parsed = StoredMessage.safeParse(safeJson(msg.data));
-          if (parsed.success) onMessage(parsed.data);
+          if (!parsed.success) return;
+          const trace = tracingOn ? msg.headers?.get("traceparent") : undefined;
+          if (trace) inTrace(trace, () => onMessage(parsed.data));
+          else onMessage(parsed.data);
         },
       });
       return {
@@ -235,4 +264,13 @@ export class NatsBroker implements Broker {
 
 function unavailable(): AppError {
   return new AppError("UNAVAILABLE", "message store unavailable, retry with the same clientMsgId");
+}
+
+/** The active span's trace as NATS headers (none when no span is active). */
+function traceHeaders() {
+  const traceparent = activeTraceparent();
+  if (!traceparent) return undefined;
+  const h = headers();
+  h.set("traceparent", traceparent);
+  return { headers: h };
 }

@@ -38,6 +38,14 @@ export const TASKS: Record<Entry, string> = {
 };
 
 const COMMON_READ = ["node_modules"];
+/**
+ * Producer and consumer also read the server API's proto (gRPC) and NAMESPACES_FILE: the tasks
+ * allow ./config for it, the tests' spawner the file the test names.
+ */
+const serverApiRead = (env: Record<string, string | undefined>) => [
+  "auth/proto",
+  env.NAMESPACES_FILE || "config",
+];
 
 /** The flags for `entry`, with the paths it writes taken from `env` (defaults as in the configs). */
 export function permissionFlags(
@@ -57,12 +65,12 @@ export function permissionFlags(
       ];
     }
     case "producer/cmd/main.ts":
-      return [...flags, list("read", COMMON_READ)];
+      return [...flags, list("read", [...COMMON_READ, ...serverApiRead(env)])];
     case "consumer/cmd/main.ts":
       // The chat page: its files, and `deno bundle` for its script.
       return [
         ...flags,
-        list("read", [...COMMON_READ, "migrations", "web"]),
+        list("read", [...COMMON_READ, "migrations", "web", ...serverApiRead(env)]),
         list("run", ["deno"]),
       ];
     case "standalone/main.ts":

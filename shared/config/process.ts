@@ -20,6 +20,14 @@ export const processEnv = {
 
 const ProcessEnvSchema = z.object(processEnv);
 
+/** Process-wide settings the services' adapters follow. */
+export interface ServicePolicy {
+  /** Channels one user may create per hour. */
+  channelsPerHour: number;
+  /** How often revoked sessions are looked for. */
+  sessionPollMs: number;
+}
+
 export interface ProcessDeps {
   databaseUrl: string;
   broker: BrokerConfig;
@@ -27,10 +35,7 @@ export interface ProcessDeps {
   issuer: string;
   audience: string;
   logLevel: z.infer<typeof ProcessEnvSchema>["LOG_LEVEL"];
-  /** Channels one user may create per hour. */
-  channelsPerHour: number;
-  /** How often revoked sessions are looked for. */
-  sessionPollMs: number;
+  policy: ServicePolicy;
 }
 
 export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDeps {
@@ -41,6 +46,14 @@ export function processDepsFrom(e: z.infer<typeof ProcessEnvSchema>): ProcessDep
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     logLevel: e.LOG_LEVEL,
+    policy: policyFrom(e),
+  };
+}
+
+export function policyFrom(
+  e: { CHANNELS_PER_USER_PER_HOUR: number; SESSION_REVOCATION_POLL_MS: number },
+): ServicePolicy {
+  return {
     channelsPerHour: e.CHANNELS_PER_USER_PER_HOUR,
     sessionPollMs: e.SESSION_REVOCATION_POLL_MS,
   };

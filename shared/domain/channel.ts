@@ -1,11 +1,19 @@
 import { z } from "zod";
 
-/** Channel ids are safe NATS subject tokens: no dots, no wildcards, no whitespace. */
-export const CHANNEL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const ChannelId = z.string().regex(
-  CHANNEL_ID_PATTERN,
-  "channel must match [A-Za-z0-9_-]{1,64}",
-);
+/**
+ * Channel ids are safe NATS subject tokens: no dots, no wildcards, no whitespace. `<namespace>:`
+ * in front puts a channel in a namespace, whose options come from NAMESPACES_FILE.
+ */
+export const CHANNEL_ID_PATTERN = /^(?=.{1,64}$)(?:[A-Za-z0-9_-]+:)?[A-Za-z0-9_-]+$/;
+export const CHANNEL_ID_RULE =
+  "channel must match [namespace:]name, both of A-Za-z0-9_-, 64 characters in all";
+export const ChannelId = z.string().regex(CHANNEL_ID_PATTERN, CHANNEL_ID_RULE);
+
+/** The namespace of `<namespace>:<name>`; undefined for a channel without one. */
+export function namespaceOf(channel: string): string | undefined {
+  const colon = channel.indexOf(":");
+  return colon < 0 ? undefined : channel.slice(0, colon);
+}
 export type ChannelId = z.infer<typeof ChannelId>;
 
 export const CHANNEL_KINDS = ["public", "private", "direct"] as const;

@@ -1,6 +1,4 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 /**
  * Swagger UI at `/v1/swagger/`, served from the pinned `swagger-ui-dist` package by the service
@@ -49,11 +47,12 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-function distDir(): string {
-  // Resolved by Deno straight into node_modules: a Node-style require walks up from this file,
-  // probing node_modules folders that the services' narrow --allow-read does not grant.
-  return dirname(fileURLToPath(import.meta.resolve("swagger-ui-dist/package.json")));
-}
+/**
+ * The package in the project's node_modules (nodeModulesDir "auto"), named directly: a Node-style
+ * resolution would first probe node_modules folders beside this file, which the services' read
+ * permission (node_modules only) refuses.
+ */
+const DIST_DIR = new URL("../../node_modules/swagger-ui-dist/", import.meta.url);
 
 export function mountSwaggerUi(app: OpenAPIHono): void {
   // Read on first request and kept: services whose docs nobody opens never load the 1.5 MB bundle.
@@ -61,7 +60,7 @@ export function mountSwaggerUi(app: OpenAPIHono): void {
   const read = (name: string) => {
     let file = files.get(name);
     if (!file) {
-      file = Deno.readFile(join(distDir(), name));
+      file = Deno.readFile(new URL(name, DIST_DIR));
       files.set(name, file);
       file.catch(() => files.delete(name));
     }

@@ -142,6 +142,13 @@ export class SocketServer {
     return response;
   }
 
+  /** Closes every socket of `userId` on this instance; resolves how many there were. */
+  closeUser(userId: string, code: number, reason: string): number {
+    const theirs = [...this.registry.of(userId)];
+    for (const c of theirs) c.close(code, reason);
+    return theirs.length;
+  }
+
   /**
    * Closes `userId`'s sockets opened with a token issued at or before `revokedAt` (epoch seconds)
    * with TOKEN_EXPIRED: their session was revoked (logout). Newer tokens' sockets stay open.

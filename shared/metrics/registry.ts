@@ -1,6 +1,6 @@
 import client from "prom-client";
 
-export type { Counter, Gauge, Histogram } from "prom-client";
+export type { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * One Prometheus registry per service, so the single-node process still serves each service's

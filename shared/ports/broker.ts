@@ -25,6 +25,8 @@ export interface MessageLog {
 export interface LogEntry {
   streamSeq: number;
   message: AcceptedMessage;
+  /** The publish's W3C traceparent, when tracing is on (shared/tracing/tracing.ts). */
+  trace?: string;
 }
 
 /**

@@ -142,6 +142,8 @@ export const CloseCode = {
   TOKEN_EXPIRED: 4001,
   /** An in-band refresh carried another user's token. */
   TOKEN_MISMATCH: 4003,
+  /** A backend disconnected the user (server API): final, clients must not reconnect. */
+  DISCONNECTED: 4010,
   SLOW_CONSUMER: 4008,
   TOO_MANY_CONNECTIONS: 4030,
 } as const;

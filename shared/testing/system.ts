@@ -19,6 +19,9 @@ export interface DistributedSystem {
   auth: ServiceProcess;
   producer: ServiceProcess;
   consumers: ServiceProcess[];
+  /** The server API's gRPC ports: the producer's, and each consumer's in `consumers` order. */
+  producerGrpcPort: number;
+  consumerGrpcPorts: number[];
   /** Env every service of this system runs with (to start more instances). */
   env: Record<string, string>;
   startConsumer(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
@@ -72,23 +75,27 @@ export async function startDistributed(opts: {
     denoArgs("auth/src/main.ts"),
   );
   const consumers: ServiceProcess[] = [];
+  const consumerGrpcPorts: number[] = [];
+  const producerGrpcPort = freePort();
   const startConsumer = async (extraEnv: Record<string, string> = {}) => {
     const port = freePort();
+    const grpcPort = freePort();
     const c = await spawnService(
       "consumer/cmd/main.ts",
-      { ...env, ...extraEnv, CONSUMER_PORT: String(port) },
+      { ...env, ...extraEnv, CONSUMER_PORT: String(port), CONSUMER_GRPC_PORT: String(grpcPort) },
       `http://127.0.0.1:${port}/health`,
       port,
       undefined,
       denoArgs("consumer/cmd/main.ts"),
     );
     consumers.push(c);
+    consumerGrpcPorts.push(grpcPort);
     return c;
   };
   const [producer] = await Promise.all([
     spawnService(
       "producer/cmd/main.ts",
-      { ...env, PRODUCER_PORT: String(producerPort) },
+      { ...env, PRODUCER_PORT: String(producerPort), PRODUCER_GRPC_PORT: String(producerGrpcPort) },
       `http://127.0.0.1:${producerPort}/health`,
       producerPort,
       undefined,
@@ -110,6 +117,8 @@ export async function startDistributed(opts: {
     auth,
     producer,
     consumers,
+    producerGrpcPort,
+    consumerGrpcPorts,
     env,
     startConsumer,
     stop: async () => {

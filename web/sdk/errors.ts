@@ -2,7 +2,7 @@ import type { ErrorCode } from "../../shared/errors.ts";
 
 export type { ErrorCode };
 
-/** A failure with the server's error code (the same codes on every surface; see DESIGN.md). */
+/** A failure with the server's error code (the same codes on every surface; docs/PROTOCOL.md). */
 export class RtmError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -3,12 +3,14 @@ import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { TokenKeeper } from "./tokens.ts";
 
 /**
- * The subprotocols of DESIGN.md: browsers cannot set headers, so the token rides here. `rtm.v2`
+ * The subprotocols of docs/PROTOCOL.md: browsers cannot set headers, so the token rides here. `rtm.v2`
  * (several frames per WebSocket frame, one per line) is preferred; a server that only speaks
  * `rtm.v1` picks that.
  */
 const PROTOCOLS = ["rtm.v2", "rtm.v1"];
 const TOKEN_EXPIRED = 4001;
+/** The application's backend disconnected this user (server API): reconnecting is not wanted. */
+const DISCONNECTED = 4010;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -127,6 +129,7 @@ export class ServiceSocket {
     this.ws = undefined;
     clearInterval(this.heartbeat);
     if (this.stopped) return;
+    if (code === DISCONNECTED) return this.close();
     this.setState("reconnecting");
     if (code === TOKEN_EXPIRED) {
       // The server closed at the token's expiry: renew and come back at once.

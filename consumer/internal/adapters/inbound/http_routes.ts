@@ -1,53 +1,30 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { ChannelId } from "../../../../shared/domain/channel.ts";
-import { AppError } from "../../../../shared/errors.ts";
-import { errorResponses } from "../../../../shared/http/schemas.ts";
+import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts";
 import type { SessionHandlers, SocketServer } from "../../../../shared/http/ws_session.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import type { MessageStore } from "../../domain/ports/message_store.ts";
 import { authenticate } from "./authenticate.ts";
+import { HISTORY_DESCRIPTION, HistoryQuery, MessagePage, readHistory } from "./history.ts";
 
-const Message = z.object({
-  channel: z.string(),
-  seq: z.number().int(),
-  id: z.uuid(),
-  clientMsgId: z.string(),
-  sender: z.uuid(),
-  body: z.string(),
-  sentAt: z.string(),
-}).openapi("Message");
-
-const MAX_PAGE = 100;
-const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Who is online on a channel, for users and backends alike. */
+export const Presence = z.object({ channel: z.string(), online: z.array(z.uuid()) })
+  .openapi("Presence");
 
 const historyRoute = createRoute({
   method: "get",
   path: "/v1/channels/{id}/messages",
   tags: ["messages"],
   summary: "Message history, oldest first, paged by seq",
-  description: "Messages with after < seq < before, always oldest first, at most `limit` (1–100, " +
-    "default 50). With `after`: the oldest page after it (page forward with after = the last " +
-    "seq you got). Without `after`: the newest page before `before` (or the newest page), to " +
-    "page backward with before = the first seq you got.",
+  description: HISTORY_DESCRIPTION,
   security: [{ bearer: [] }],
   request: {
     params: z.object({ id: ChannelId }),
-    query: z.object({
-      after: Seq.optional(),
-      before: Seq.optional(),
-      limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
-    }),
+    query: HistoryQuery,
   },
   responses: {
-    200: {
-      description: "a page of messages",
-      content: {
-        "application/json": {
-          schema: z.object({ messages: z.array(Message), lastSeq: z.number().int() }),
-        },
-      },
-    },
+    200: { description: "a page of messages", ...jsonContent(MessagePage) },
     ...errorResponses(400, 401, 403, 503),
   },
 });
@@ -60,16 +37,7 @@ const presenceRoute = createRoute({
   security: [{ bearer: [] }],
   request: { params: z.object({ id: ChannelId }) },
   responses: {
-    200: {
-      description: "user ids online on the channel",
-      content: {
-        "application/json": {
-          schema: z.object({ channel: z.string(), online: z.array(z.uuid()) }).openapi(
-            "Presence",
-          ),
-        },
-      },
-    },
+    200: { description: "user ids online on the channel", ...jsonContent(Presence) },
     ...errorResponses(400, 401, 403, 503),
   },
 });
@@ -89,16 +57,9 @@ export function mountConsumerRoutes(
   app.openapi(historyRoute, async (c) => {
     const principal = await authenticate(deps.verifier, c.req.header("authorization"));
     const { id } = c.req.valid("param");
-    const { after, before, limit } = c.req.valid("query");
-    if (after !== undefined && before !== undefined && after >= before) {
-      throw new AppError("INVALID", "after must be less than before");
-    }
+    const query = c.req.valid("query");
     await deps.access.authorize(principal.userId, id);
-    const lastSeq = await deps.store.lastSeq(id);
-    const upTo = Math.min(lastSeq, (before ?? Number.MAX_SAFE_INTEGER) - 1);
-    const from = after ?? Math.max(0, upTo - limit);
-    const messages = await deps.store.range(id, from, upTo, limit);
-    return c.json({ messages, lastSeq }, 200);
+    return c.json(await readHistory(deps.store, id, query), 200);
   });
   app.openapi(presenceRoute, async (c) => {
     const principal = await authenticate(deps.verifier, c.req.header("authorization"));

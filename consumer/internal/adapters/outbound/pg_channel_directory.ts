@@ -11,6 +11,9 @@ import type {
 } from "../../domain/ports/channel_directory.ts";
 
 /** Channels and members in PostgreSQL (tables `channels`, `channel_members`). */
+/** No hourly creation cap (the server API's directory): the largest int the SQL function takes. */
+export const UNLIMITED_PER_HOUR = 2_147_483_647;
+
 export class PgChannelDirectory implements ChannelDirectory {
   constructor(
     private readonly sql: Sql,

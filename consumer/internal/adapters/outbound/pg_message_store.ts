@@ -72,8 +72,8 @@ export class PgMessageStore implements MessageStore {
     messages: AcceptedMessage[],
     fence?: PartitionFence,
   ): Promise<StoredMessage[]> {
-    // One round trip (migrations/00005): the fence, lock, dedupe, numbering and insert run inside
-    // PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
+    // One round trip (sql/store_message_batch.sql): the fence, lock, dedupe, numbering and insert
+    // run inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,
       channel_id: m.channel,

@@ -1,7 +1,12 @@
 import { Semaphore } from "../../../../shared/async/semaphore.ts";
 import { sleep } from "../../../../shared/async/sleep.ts";
-import type { AcceptedMessage } from "../../../../shared/domain/message.ts";
+import {
+  type AcceptedMessage,
+  dedupeKey,
+  type StoredMessage,
+} from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
+import { spanSince, tracingOn, withSpan } from "../../../../shared/tracing/tracing.ts";
 import type {
   DeadLetterQueue,
   DeliveryBus,
@@ -95,7 +100,7 @@ export class PersistService {
   ): Promise<number> {
     const fence = { log: this.log.id, partition, expected: offset, next: lastSeq };
     try {
-      await this.storeAndDeliver(entries.map((e) => e.message), fence, lost);
+      await this.storeAndDeliver(entries, fence, lost);
       return lastSeq;
     } catch (err) {
       if (!(err instanceof StoreError && err.permanent)) throw err;
@@ -123,7 +128,7 @@ export class PersistService {
   ): Promise<void> {
     const fence = { log: this.log.id, partition, expected: offset, next: entry.streamSeq };
     try {
-      await this.storeAndDeliver([entry.message], fence, lost);
+      await this.storeAndDeliver([entry], fence, lost);
       return;
     } catch (err) {
       if (!(err instanceof StoreError && err.permanent)) throw err;
@@ -133,19 +138,43 @@ export class PersistService {
   }
 
   private async storeAndDeliver(
-    messages: AcceptedMessage[],
+    entries: LogEntry[],
     fence: PartitionFence,
     lost: AbortSignal,
   ): Promise<void> {
     const started = performance.now();
+    const startedAt = tracingOn ? Date.now() : 0;
+    const messages = entries.map((e) => e.message);
     const stored = await this.retrying(() => this.store.storeBatch(messages, fence), lost);
     this.observer.batchStored(stored.length, (performance.now() - started) / 1000);
     // Messages stored by an earlier try are delivered again: subscribers drop seqs they have.
     try {
-      for (const m of stored) this.delivery.publish(m);
+      if (tracingOn) this.deliverTraced(entries, stored, startedAt);
+      else for (const m of stored) this.delivery.publish(m);
     } catch (err) {
       // Stored: subscribers fill the gap from PostgreSQL on the channel's next message.
       this.logger.warn("delivery publish failed", { err });
+    }
+  }
+
+  /**
+   * One "rtm.persist" span per message, in its publish's trace, from the batch's start to now;
+   * its delivery runs inside it, so the fan-out (here or on another instance) continues the trace.
+   */
+  private deliverTraced(entries: LogEntry[], stored: StoredMessage[], startedAt: number): void {
+    // Keyed as the store dedupes: a row stored by an earlier try still finds its entry.
+    const traces = new Map(entries.map((e) => [dedupeKey(e.message), e.trace]));
+    for (const m of stored) {
+      const span = spanSince("rtm.persist", traces.get(dedupeKey(m)), startedAt, {
+        "rtm.channel": m.channel,
+        "rtm.seq": m.seq,
+        "rtm.batch_size": stored.length,
+      });
+      try {
+        withSpan(span, () => this.delivery.publish(m));
+      } finally {
+        span.end();
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { notMemberError } from "../../../../shared/channels/errors.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { ChannelFollow, DeliveryBus } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
+import { spanSince, tracingOn } from "../../../../shared/tracing/tracing.ts";
 import {
   messageFrame,
   type PresenceFrame,
@@ -155,6 +156,23 @@ export class SubscriptionHub {
   private onDelivered(message: StoredMessage): void {
     const subs = this.byChannel.get(message.channel);
     if (!subs) return;
+    if (tracingOn) {
+      // In the message's trace: the persist span (this instance) or the delivery header (another).
+      const span = spanSince("rtm.fanout", undefined, Date.now(), {
+        "rtm.channel": message.channel,
+        "rtm.seq": message.seq,
+        "rtm.subscribers": subs.size,
+      });
+      try {
+        return this.fanOut(message, subs);
+      } finally {
+        span.end();
+      }
+    }
+    this.fanOut(message, subs);
+  }
+
+  private fanOut(message: StoredMessage, subs: Map<string, Subscription>): void {
     let frame: SharedFrame | undefined; // built once, for every subscriber that is live
     let sockets = 0;
     for (const sub of subs.values()) {
@@ -194,8 +212,8 @@ export class SubscriptionHub {
     }
   }
 
-  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked). */
-  revoke(channel: string, userId: string): void {
+  /** Ends `userId`'s subscriptions to `channel` (their membership was revoked, or a backend's call). */
+  revoke(channel: string, userId: string, why = `no longer a member of channel ${channel}`): void {
     for (const a of this.authorizing) {
       if (a.channel === channel && a.userId === userId) a.revoked = true;
     }
@@ -206,7 +224,7 @@ export class SubscriptionHub {
         type: "error",
         code: "FORBIDDEN",
         channel,
-        message: `no longer a member of channel ${channel}; unsubscribed`,
+        message: `${why}; unsubscribed`,
       });
     }
   }

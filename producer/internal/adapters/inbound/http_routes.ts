@@ -15,7 +15,8 @@ const PublishBody = z.object({
   body: z.string().openapi({ example: "hello" }),
 }).openapi("PublishRequest");
 
-const Receipt = z.object({
+/** The receipt of a publish, by a client or a backend alike. */
+export const Receipt = z.object({
   channel: z.string(),
   clientMsgId: z.string(),
   streamSeq: z.number().int(),

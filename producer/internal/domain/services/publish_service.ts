@@ -1,10 +1,12 @@
 import { withDeadline } from "../../../../shared/async/deadline.ts";
-import { CHANNEL_ID_PATTERN } from "../../../../shared/domain/channel.ts";
+import { CHANNEL_ID_PATTERN, CHANNEL_ID_RULE } from "../../../../shared/domain/channel.ts";
 import { CLIENT_MSG_ID_PATTERN, dedupeKey } from "../../../../shared/domain/message.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
+import { SpanKind, traced, tracingOn } from "../../../../shared/tracing/tracing.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
+import type { PublishRules } from "../ports/publish_rules.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
 import type { Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
@@ -49,6 +51,7 @@ export class PublishService {
     private readonly access: ChannelAccess,
     private readonly policy: PublishPolicy,
     private readonly observer: PublishObserver,
+    private readonly rules: PublishRules = () => {},
   ) {
     this.userBuckets = new KeyedBuckets(policy.userRate);
   }
@@ -59,7 +62,25 @@ export class PublishService {
   }
 
   /** Publishes on `lane` keep their order in the log; without one (HTTP) each stands alone. */
-  async publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+  publish(userId: string, cmd: PublishCommand, lane?: PublishLane): Promise<PublishReceipt> {
+    if (!tracingOn) return this.publishNow(userId, cmd, lane);
+    // The log adapter carries the trace on to the consumer. A socket's publish (one on a lane)
+    // starts a trace of its own: in the socket's upgrade request's trace, every message of the
+    // connection would share one.
+    return traced(
+      "rtm.publish",
+      SpanKind.PRODUCER,
+      { "rtm.channel": cmd.channel, "rtm.client_msg_id": cmd.clientMsgId },
+      () => this.publishNow(userId, cmd, lane),
+      { newTrace: lane !== undefined },
+    );
+  }
+
+  private async publishNow(
+    userId: string,
+    cmd: PublishCommand,
+    lane?: PublishLane,
+  ): Promise<PublishReceipt> {
     const started = performance.now();
     const place = lane?.enter();
     this.inFlight++;
@@ -67,14 +88,16 @@ export class PublishService {
       if (!this.accepting) throw new AppError("UNAVAILABLE", "server is shutting down, retry");
       // The adapters validate too; this keeps any other caller from reaching a NATS subject.
       if (!CHANNEL_ID_PATTERN.test(cmd.channel)) {
-        throw new AppError("INVALID", "channel must match [A-Za-z0-9_-]{1,64}");
+        throw new AppError("INVALID", CHANNEL_ID_RULE);
       }
       if (!CLIENT_MSG_ID_PATTERN.test(cmd.clientMsgId)) {
         throw new AppError("INVALID", "clientMsgId must match [A-Za-z0-9_:.-]{1,128}");
       }
-      if (encoder.encode(cmd.body).length > this.policy.maxBodyBytes) {
+      const bodyBytes = encoder.encode(cmd.body).length;
+      if (bodyBytes > this.policy.maxBodyBytes) {
         throw new AppError("TOO_LARGE", `body exceeds ${this.policy.maxBodyBytes} bytes`);
       }
+      this.rules(cmd.channel, bodyBytes);
       this.takeToken(userId, lane?.bucket);
       await withDeadline(
         this.access.authorize(userId, cmd.channel),

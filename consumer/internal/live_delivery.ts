@@ -1,0 +1,49 @@
+import type { DeliveryBus, Signals } from "../../shared/ports/broker.ts";
+import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { MessageStore } from "./domain/ports/message_store.ts";
+import type { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import { namespaceAllows, namespacedPresence } from "./domain/services/namespace_policy.ts";
+import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
+import { PresenceService } from "./domain/services/presence_service.ts";
+import { type DeliveryObserver, SubscriptionHub } from "./domain/services/subscription_hub.ts";
+
+/**
+ * The subscription hub and presence, which report to each other: subscriptions make presence,
+ * and presence changes go out to the channel's subscribers, coalesced per channel, each as its
+ * namespace allows (presence tracked, join/leave frames sent). Built
+ * together, so the loop is closed in one place; presence is started (it heartbeats), and it and
+ * the coalescer are stopped, by the caller.
+ */
+export function liveDelivery(deps: {
+  store: MessageStore;
+  access: ChannelAccess;
+  observer: DeliveryObserver;
+  signals: Signals;
+  delivery: Pick<DeliveryBus, "follow">;
+  presence: { ttlMs: number; flushesPerSecond: number };
+  maxSubscriptionsPerSocket: number;
+  namespaces: Namespaces;
+}): { hub: SubscriptionHub; presence: PresenceService; coalescer: PresenceCoalescer } {
+  // Presence calls back only after start(), when `hub` exists.
+  const coalescer = new PresenceCoalescer(
+    1000 / deps.presence.flushesPerSecond,
+    ({ channel, joined, left }) =>
+      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+  );
+  const presence = new PresenceService(
+    deps.signals,
+    deps.presence,
+    (change) => {
+      if (namespaceAllows(deps.namespaces, change.channel, "joinLeave")) coalescer.add(change);
+    },
+  );
+  const hub = new SubscriptionHub(
+    deps.store,
+    deps.access,
+    deps.observer,
+    namespacedPresence(presence, deps.namespaces),
+    deps.maxSubscriptionsPerSocket,
+    deps.delivery,
+  );
+  return { hub, presence, coalescer };
+}
