@@ -46,6 +46,7 @@ export const AuthConfigSchema = z.object({
   AUTH_THROTTLE_WINDOW_SECONDS: env.positiveInt(60),
   AUTH_REGISTER_MAX_PER_WINDOW: env.positiveInt(20),
   AUTH_REGISTER_WINDOW_SECONDS: env.positiveInt(3600),
+  AUTH_SEARCH_MAX_PER_MINUTE: env.positiveInt(30),
   /** scrypt cost as log2(N); 17 with r=8 (128 MiB per hash) is current guidance (OWASP). */
   AUTH_SCRYPT_LOG2_N: z.coerce.number().int().min(10).max(22).default(17),
   AUTH_SCRYPT_R: z.coerce.number().int().min(1).max(32).default(8),
@@ -83,6 +84,8 @@ export type AuthConfig = {
   loginThrottle: ThrottleConfig;
   /** Registrations per client address (IPv6: per /64). */
   registerThrottle: ThrottleConfig;
+  /** User searches per account (a directory must not be cheap to enumerate). */
+  searchThrottle: ThrottleConfig;
   scrypt: ScryptParams;
   hashing: { concurrency: number; queue: number };
   trustedProxies: Cidr[];
@@ -114,6 +117,7 @@ export function loadAuthConfig(vars?: Record<string, string | undefined>): AuthC
       maxAttempts: e.AUTH_REGISTER_MAX_PER_WINDOW,
       windowSeconds: e.AUTH_REGISTER_WINDOW_SECONDS,
     },
+    searchThrottle: { maxAttempts: e.AUTH_SEARCH_MAX_PER_MINUTE, windowSeconds: 60 },
     scrypt: { n: 2 ** e.AUTH_SCRYPT_LOG2_N, r: e.AUTH_SCRYPT_R, p: e.AUTH_SCRYPT_P },
     hashing: { concurrency: e.AUTH_HASH_CONCURRENCY, queue: e.AUTH_HASH_QUEUE },
     trustedProxies: e.TRUSTED_PROXIES,

@@ -57,3 +57,34 @@ export const RefreshInput = z.object({
   refreshToken: z.string().min(1, "is required").max(512),
 }).openapi("RefreshRequest");
 export type RefreshInput = z.infer<typeof RefreshInput>;
+
+/** Another user as anyone signed in sees them: no email. */
+export const ProfileView = z.object({
+  id: z.uuid(),
+  displayName: z.string(),
+}).openapi("Profile");
+export type ProfileView = z.infer<typeof ProfileView>;
+
+export const ProfileList = z.object({ users: z.array(ProfileView) }).openapi("ProfileList");
+export type ProfileList = z.infer<typeof ProfileList>;
+
+export const ProfileUpdate = z.object({ displayName: DisplayName }).openapi("ProfileUpdate");
+export type ProfileUpdate = z.infer<typeof ProfileUpdate>;
+
+/** The ids a page shows (senders, people online, DM peers), looked up in one request. */
+export const LookupInput = z.object({
+  ids: z.array(z.uuid()).min(1).max(100),
+}).openapi("UserLookup");
+export type LookupInput = z.infer<typeof LookupInput>;
+
+export const UserSearch = z.object({
+  query: z.string().trim().min(2, "must be at least 2 characters").max(254).openapi({
+    param: { name: "query", in: "query" },
+    example: "ada",
+  }),
+});
+export type UserSearch = z.infer<typeof UserSearch>;
+
+export const UserIdParam = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+});

@@ -8,6 +8,8 @@ import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { AuthConfig, ThrottleConfig } from "./config.ts";
 import { ClientAddresses } from "./client_address.ts";
 import { startGrpcServer } from "./grpc.ts";
+import { Directory } from "./directory.ts";
+import { mountDirectoryRoutes } from "./directory_routes.ts";
 import { mountAuthRoutes } from "./http.ts";
 import { loadSigningKeys } from "./keys.ts";
 import { PasswordHasher } from "./passwords.ts";
@@ -44,8 +46,9 @@ export async function startAuth(
   });
   const throttle = (t: ThrottleConfig) =>
     new AttemptThrottle({ maxAttempts: t.maxAttempts, windowMs: t.windowSeconds * 1000 });
+  const users = new PgUserStore(sql);
   const service = new AuthService({
-    users: new PgUserStore(sql),
+    users,
     refreshTokens,
     keys,
     verifier,
@@ -72,6 +75,7 @@ export async function startAuth(
   });
   const addresses = new ClientAddresses(config.trustedProxies);
   mountAuthRoutes(app, service, keys.jwks, addresses);
+  mountDirectoryRoutes(app, new Directory(users, throttle(config.searchThrottle)), verifier);
   const http: RunningServer = serveHttp(app.fetch, {
     port: config.httpPort,
     logger,

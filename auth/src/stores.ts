@@ -20,6 +20,25 @@ export interface UserStore {
   byId(id: string): Promise<UserRecord | undefined>;
 }
 
+/** What anyone signed in may know about an account: never its email. */
+export interface Profile {
+  id: string;
+  displayName: string;
+}
+
+/** Profiles for the directory (directory.ts). */
+export interface UserDirectory {
+  /** The updated account, or undefined when it no longer exists. */
+  rename(id: string, displayName: string): Promise<UserRecord | undefined>;
+  /** Profiles of the accounts among `ids` that exist (in no particular order). */
+  profiles(ids: string[]): Promise<Profile[]>;
+  /**
+   * Accounts whose display name, or one of its words, starts with `query` (case-insensitive), or
+   * whose email is exactly `query`; by name, at most `limit`.
+   */
+  search(query: string, limit: number): Promise<Profile[]>;
+}
+
 export interface IssuedRefreshToken {
   token: string;
   expiresAt: Date;

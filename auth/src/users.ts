@@ -1,6 +1,6 @@
 import type { Sql } from "../../shared/db/postgres.ts";
 import { AppError } from "../../shared/errors.ts";
-import type { UserRecord, UserStore } from "./stores.ts";
+import type { Profile, UserDirectory, UserRecord, UserStore } from "./stores.ts";
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = "23505";
@@ -17,7 +17,7 @@ export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export class PgUserStore implements UserStore {
+export class PgUserStore implements UserStore, UserDirectory {
   constructor(private readonly sql: Sql) {}
 
   create(email: string, displayName: string, passwordHash: string): Promise<UserRecord> {
@@ -46,6 +46,36 @@ export class PgUserStore implements UserStore {
         from users where email = ${email}`;
       return row;
     });
+  }
+
+  rename(id: string, displayName: string): Promise<UserRecord | undefined> {
+    return storeCall(async () => {
+      const [row] = await this.sql<UserRecord[]>`
+        update users set display_name = ${displayName} where id = ${id}
+        returning id, email, display_name as "displayName", password_hash as "passwordHash",
+          created_at as "createdAt"`;
+      return row;
+    });
+  }
+
+  profiles(ids: string[]): Promise<Profile[]> {
+    return storeCall(() =>
+      this.sql<Profile[]>`
+        select id, display_name as "displayName" from users where id = any(${ids}::uuid[])`
+    );
+  }
+
+  search(query: string, limit: number): Promise<Profile[]> {
+    const prefix = query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+    return storeCall(() =>
+      this.sql<Profile[]>`
+        select id, display_name as "displayName" from users
+        where lower(display_name) like ${prefix}
+          or lower(display_name) like ${"% " + prefix}
+          or email = ${query.toLowerCase()}
+        order by lower(display_name), id
+        limit ${limit}`
+    );
   }
 
   byId(id: string): Promise<UserRecord | undefined> {

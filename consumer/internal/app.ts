@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { serveServerApi } from "../../shared/grpc/server_api.ts";
@@ -36,6 +37,8 @@ import { PersistService } from "./domain/services/persist_service.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
+import { TypingRelay } from "./domain/services/typing_relay.ts";
+import { UserSockets } from "./domain/services/user_sockets.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { liveDelivery } from "./live_delivery.ts";
 import { consumerMetrics } from "./metrics.ts";
@@ -43,6 +46,10 @@ import { startResyncTimer } from "./resync_timer.ts";
 
 /** As the HTTP body limit: no server API request of the consumer's comes near it. */
 const MAX_GRPC_MESSAGE_BYTES = 64 * 1024;
+/** Additions reach the added user's sockets on every instance (at-most-once, like revocations). */
+const ADDED_TOPIC = "membership-added";
+const Addition = z.object({ channel: z.string(), userId: z.string() });
+type Addition = z.infer<typeof Addition>;
 
 export interface ConsumerDeps {
   /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
@@ -100,10 +107,21 @@ export async function startConsumer(
     namespaces,
   });
   presence.start();
-  // Revocations reach every instance (this one included) over the broker's signals.
+  const typing = new TypingRelay(deps.broker.signals, hub);
+  typing.start();
+  const users = new UserSockets();
+  // Revocations reach every instance (this one included) over the broker's signals; so do
+  // additions, for the user's open sockets to list the channel at once.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
     deps.access.forget(channel, userId);
     hub.revoke(channel, userId);
+    users.send(userId, { type: "membership", channel, change: "removed" });
+  });
+  const unsubscribeAdditions = deps.broker.signals.subscribe(ADDED_TOPIC, (data) => {
+    const parsed = Addition.safeParse(data);
+    if (!parsed.success) return;
+    const { channel, userId } = parsed.data;
+    users.send(userId, { type: "membership", channel, change: "added" });
   });
   const stopResync = startResyncTimer(() => hub.resync(), config.delivery.resyncMs, logger);
 
@@ -173,18 +191,25 @@ export async function startConsumer(
     access,
     store: deps.store,
     sockets: socketServer,
-    handlers: limitFrameRate(subscriberHandlers(hub), config.sockets.subscribeRate),
+    handlers: limitFrameRate(subscriberHandlers(hub, typing, users), config.sockets.subscribeRate),
     online: (channel) => presence.online(channel),
   });
+  // Broker down: caches still expire within their TTL; pages see it on their next list.
+  const announce = (publish: () => void, channel: string) => {
+    try {
+      publish();
+    } catch (err) {
+      logger.warn("membership change not announced", { channel, err });
+    }
+  };
   const membershipEvents: MembershipEvents = {
-    revoked: (channel, userId) => {
-      try {
-        announceRevocation(deps.broker.signals, { channel, userId });
-      } catch (err) {
-        // Broker down: caches still expire within their TTL.
-        logger.warn("revocation not announced", { channel, err });
-      }
-    },
+    added: (channel, userId) =>
+      announce(
+        () => deps.broker.signals.publish(ADDED_TOPIC, { channel, userId } satisfies Addition),
+        channel,
+      ),
+    revoked: (channel, userId) =>
+      announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
   };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
@@ -241,9 +266,11 @@ export async function startConsumer(
       unsubscribeRevocations();
       stopUserCommands();
       stopResync();
+      unsubscribeAdditions();
       presence.stop();
       deps.sessions.stop();
       coalescer.stop();
+      typing.stop();
       await socketServer.closeAll();
       await Promise.all([server.shutdown(), grpc?.stop()]);
     },

@@ -24,6 +24,12 @@ export const UnsubscribeFrame = z.object({
   type: z.literal("unsubscribe"),
   channel: ChannelId,
 });
+/** "I am typing in `channel`": relayed to its other subscribers, never stored. */
+export const TypingFrame = z.object({
+  id: RequestId,
+  type: z.literal("typing"),
+  channel: ChannelId,
+});
 export const PingFrame = z.object({ id: RequestId.optional(), type: z.literal("ping") });
 /** A fresh access token for the open socket (same user), sent before the current one expires. */
 export const RefreshFrame = z.object({
@@ -40,6 +46,7 @@ export const ProducerClientFrame = z.discriminatedUnion("type", [
 export const ConsumerClientFrame = z.discriminatedUnion("type", [
   SubscribeFrame,
   UnsubscribeFrame,
+  TypingFrame,
   PingFrame,
   RefreshFrame,
 ]);
@@ -81,6 +88,10 @@ export type PresenceFrame = {
   joined: string[];
   left: string[];
 };
+/** `user` is typing in `channel`: show it for a few seconds unless it is repeated. */
+export type TypingEventFrame = { type: "typing"; channel: string; user: string };
+/** The user was added to `channel` (a DM opened with them, say) or removed from it. */
+export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
 /** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
 export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
@@ -91,6 +102,8 @@ export type ServerFrame =
   | UnsubscribedFrame
   | MessageFrame
   | PresenceFrame
+  | TypingEventFrame
+  | MembershipFrame
   | PongFrame
   | RefreshedFrame;
 

@@ -1,16 +1,23 @@
 import {
   type ChannelSummary,
+  type MembershipChange,
   type Message,
   type Presence,
   RtmClient,
   RtmError,
   type Subscription,
+  type Typing,
+  TYPING_SHOWN_MS,
+  type User,
 } from "../sdk/mod.ts";
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
 
 const PAGE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_CHANNEL = "general";
+/** The channel open last in this tab, opened again after a reload. */
+const CURRENT_KEY = "rtm.channel";
 
 interface ChannelView {
   id: string;
@@ -23,7 +30,10 @@ interface ChannelView {
   oldest?: number;
   historyLoaded: boolean;
   online: Set<string>;
+  /** Who is typing here, each until their timer hides them. */
+  typing: Map<string, ReturnType<typeof setTimeout>>;
   subscription?: Subscription;
+  following?: Promise<void>;
 }
 
 /** The signed-in page: channel list, one open conversation, composer, presence and status. */
@@ -32,14 +42,16 @@ export class Chat {
   private current?: ChannelView;
   /** Sent by this tab and not yet delivered back: shown greyed until their message arrives. */
   private readonly pending = new Map<string, { channel: string; body: string }>();
+  /** Ids shown before their profile arrived: looked up together, then everything re-renders. */
+  private batch?: Set<string>;
+  /** Ids the directory does not know (deleted accounts): not asked again. */
+  private readonly nameless = new Set<string>();
 
   constructor(private readonly client: RtmClient) {}
 
   async start(): Promise<void> {
     byId("me").textContent = this.client.userId;
-    this.client.me().then((user) => {
-      byId("me").textContent = `${user.displayName} · ${user.id}`;
-    }, () => {});
+    this.client.me().then((user) => this.showMe(user), () => {});
     this.bindForms();
     let summaries: ChannelSummary[] = [];
     try {
@@ -52,7 +64,14 @@ export class Chat {
       this.addChannel({ id: DEFAULT_CHANNEL, kind: "public", lastSeq: 0, unread: 0 });
     }
     await Promise.all([...this.channels.values()].map((c) => this.follow(c)));
-    await this.open(this.channels.get(DEFAULT_CHANNEL)!);
+    this.client.onMembership((m) => void this.onMembership(m));
+    const last = this.channels.get(sessionStorage.getItem(CURRENT_KEY) ?? "");
+    await this.open(last ?? this.channels.get(DEFAULT_CHANNEL)!);
+  }
+
+  private showMe(user: User): void {
+    byId("me").textContent = `${user.displayName} · ${user.id}`;
+    byId<HTMLInputElement>("display-name").value = user.displayName;
   }
 
   private addChannel(s: ChannelSummary): ChannelView {
@@ -66,30 +85,69 @@ export class Chat {
       messages: new Map(),
       historyLoaded: false,
       online: new Set(),
+      typing: new Map(),
     };
     this.channels.set(s.id, view);
     this.renderChannels();
     return view;
   }
 
-  /** Subscribes to a channel so unread counts and presence stay live even when it is not open. */
-  private async follow(view: ChannelView): Promise<void> {
+  /**
+   * Subscribes to a channel so unread counts and presence stay live even when it is not open;
+   * once, however many paths (a click, a membership event) ask at the same time.
+   */
+  private follow(view: ChannelView): Promise<void> {
+    return view.following ??= this.subscribe(view);
+  }
+
+  private async subscribe(view: ChannelView): Promise<void> {
     try {
       view.subscription = await this.client.subscribe(view.id, (m) => this.onMessage(view, m), {
         onPresence: (p) => this.onPresence(view, p),
+        onTyping: (t) => this.onTyping(view, t),
         onReset: () => this.reload(view),
-        onError: (err) => this.showError(err),
+        // FORBIDDEN: removed from the channel (its membership event follows, or was lost).
+        onError: (err) => err.code === "FORBIDDEN" ? this.dropChannel(view) : this.showError(err),
       });
     } catch (err) {
       this.showError(err);
     }
   }
 
+  /** Added (a DM opened with this user, say): list and follow it; removed: drop it. */
+  private async onMembership(m: MembershipChange): Promise<void> {
+    const known = this.channels.get(m.channel);
+    if (m.change === "removed") {
+      if (known) this.dropChannel(known);
+      return;
+    }
+    if (known) return;
+    try {
+      const summary = (await this.client.channels()).find((c) => c.id === m.channel);
+      if (!summary || this.channels.has(m.channel)) return;
+      await this.follow(this.addChannel(summary));
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  private dropChannel(view: ChannelView): void {
+    if (this.channels.get(view.id) !== view) return;
+    view.subscription?.unsubscribe();
+    for (const timer of view.typing.values()) clearTimeout(timer);
+    this.channels.delete(view.id);
+    this.renderChannels();
+    const general = this.channels.get(DEFAULT_CHANNEL);
+    if (view === this.current && general) void this.open(general);
+  }
+
   private async open(view: ChannelView): Promise<void> {
     this.current = view;
+    sessionStorage.setItem(CURRENT_KEY, view.id);
     byId("sidebar").classList.remove("open");
     byId("channel-title").textContent = this.label(view);
     this.renderChannels();
+    this.renderTyping();
     if (!view.historyLoaded) await this.loadOlder(view);
     this.renderMessages(true);
     this.markRead(view);
@@ -116,6 +174,7 @@ export class Chat {
 
   private onMessage(view: ChannelView, m: Message): void {
     view.messages.set(m.seq, m);
+    this.stopTyping(view, m.sender); // their message is what they were typing
     this.pending.delete(m.clientMsgId);
     if (view === this.current) {
       this.renderMessages(false);
@@ -130,6 +189,19 @@ export class Chat {
     for (const u of p.joined) view.online.add(u);
     for (const u of p.left) view.online.delete(u);
     if (view === this.current) this.renderPresence();
+  }
+
+  private onTyping(view: ChannelView, t: Typing): void {
+    clearTimeout(view.typing.get(t.user));
+    view.typing.set(t.user, setTimeout(() => this.stopTyping(view, t.user), TYPING_SHOWN_MS));
+    if (view === this.current) this.renderTyping();
+  }
+
+  private stopTyping(view: ChannelView, user: string): void {
+    if (!view.typing.has(user)) return;
+    clearTimeout(view.typing.get(user));
+    view.typing.delete(user);
+    if (view === this.current) this.renderTyping();
   }
 
   /** The server could not replay what was missed: start this channel over from history. */
@@ -193,8 +265,41 @@ export class Chat {
     try {
       const dm = await this.client.openDirect(userId);
       const view = this.addChannel({ ...dm, peer: dm.peer ?? userId, unread: 0 });
-      if (!view.subscription) await this.follow(view);
+      await this.follow(view);
       await this.open(view);
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  /** Lists the people matching `query`; picking one opens the DM with them. */
+  private async findPeople(query: string): Promise<void> {
+    const list = byId("people");
+    try {
+      const found = (await this.client.searchUsers(query)).filter((p) =>
+        p.id !== this.client.userId
+      );
+      this.showError(undefined);
+      list.replaceChildren(
+        ...(found.length ? found : [undefined]).map((p) =>
+          el(
+            "li",
+            {},
+            p
+              ? el("button", {
+                class: "person",
+                text: p.displayName,
+                title: p.id,
+                onClick: () => {
+                  list.replaceChildren();
+                  byId<HTMLFormElement>("new-dm").reset();
+                  void this.openDirect(p.id);
+                },
+              })
+              : el("span", { class: "hint", text: "nobody found" }),
+          )
+        ),
+      );
     } catch (err) {
       this.showError(err);
     }
@@ -208,6 +313,9 @@ export class Chat {
       const body = box.value;
       box.value = "";
       void this.send(body);
+    });
+    box.addEventListener("input", () => {
+      if (this.current && box.value.trim()) this.client.typing(this.current.id);
     });
     // Enter sends, Shift+Enter is a new line.
     box.addEventListener("keydown", (e) => {
@@ -226,9 +334,23 @@ export class Chat {
     const newDm = byId<HTMLFormElement>("new-dm");
     newDm.addEventListener("submit", (e) => {
       e.preventDefault();
-      const { userId } = fieldsOf(newDm);
-      newDm.reset();
-      void this.openDirect(userId.trim());
+      const query = fieldsOf(newDm).query.trim();
+      if (UUID.test(query)) {
+        newDm.reset();
+        void this.openDirect(query);
+      } else void this.findPeople(query);
+    });
+    const profile = byId<HTMLFormElement>("profile");
+    profile.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        this.showMe(
+          await this.client.updateProfile({ displayName: fieldsOf(profile).displayName }),
+        );
+        this.showError(undefined);
+      } catch (err) {
+        this.showError(err);
+      }
     });
     byId("load-older").addEventListener("click", async () => {
       if (!this.current) return;
@@ -246,8 +368,37 @@ export class Chat {
     return `${view.kind === "private" ? "🔒" : "#"} ${view.id}`;
   }
 
+  /** A user's display name; until their profile is here, an id prefix (and a lookup starts). */
   private nameOf(userId: string): string {
-    return userId === this.client.userId ? "you" : userId.slice(0, 8);
+    if (userId === this.client.userId) return "you";
+    const profile = this.client.cachedProfile(userId);
+    if (profile) return profile.displayName;
+    this.lookUp(userId);
+    return userId.slice(0, 8);
+  }
+
+  private lookUp(userId: string): void {
+    if (this.nameless.has(userId)) return;
+    if (!this.batch) {
+      const batch = this.batch = new Set();
+      // Every id rendered in this turn goes in one request.
+      queueMicrotask(() => {
+        this.batch = undefined;
+        this.client.profiles(batch).then((found) => {
+          for (const id of batch) if (!found.has(id)) this.nameless.add(id);
+          if (found.size) this.renderAll();
+        }, () => {});
+      });
+    }
+    this.batch.add(userId);
+  }
+
+  private renderAll(): void {
+    if (this.current) byId("channel-title").textContent = this.label(this.current);
+    this.renderChannels();
+    this.renderPresence();
+    this.renderTyping();
+    this.renderMessages(false);
   }
 
   private renderChannels(): void {
@@ -269,6 +420,15 @@ export class Chat {
         )
       ),
     );
+  }
+
+  private renderTyping(): void {
+    const names = [...this.current?.typing.keys() ?? []].map((u) => this.nameOf(u));
+    byId("typing").textContent = names.length === 0
+      ? ""
+      : names.length === 1
+      ? `${names[0]} is typing…`
+      : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
   }
 
   private renderPresence(): void {

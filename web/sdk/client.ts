@@ -1,7 +1,8 @@
-import type { AckFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, MembershipFrame } from "../../shared/protocol/frames.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
+import { type Profile, Profiles } from "./profiles.ts";
 import { Publisher, type PublishOptions } from "./publisher.ts";
 import { ServiceSocket, type SocketState } from "./socket.ts";
 import {
@@ -63,6 +64,9 @@ export interface LoginResult {
   expiresIn: number;
   user: User;
 }
+
+/** The user was added to a channel (a DM opened with them) or removed from one. */
+export type MembershipChange = Omit<MembershipFrame, "type">;
 
 export interface HistoryPage {
   messages: Message[];
@@ -141,6 +145,10 @@ export class RtmClient {
   private readonly tokens: TokenKeeper;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
+  private readonly membershipListeners = new Set<(change: MembershipChange) => void>();
+  private readonly directory = new Profiles((path, method, body) =>
+    this.call(`${this.urls.auth}${path}`, method, body)
+  );
   private producer?: ServiceSocket;
   private consumer?: ServiceSocket;
   private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
@@ -195,7 +203,13 @@ export class RtmClient {
     }, socketOptions);
     this.consumer = new ServiceSocket(ws(this.urls.consumer), this.tokens, {
       onOpen: () => this.subscriptions.renewAll(),
-      onFrame: (f) => this.subscriptions.onFrame(f),
+      onFrame: (f) => {
+        if (f.type === "membership") {
+          for (const listen of this.membershipListeners) {
+            listen({ channel: f.channel, change: f.change });
+          }
+        } else this.subscriptions.onFrame(f);
+      },
       onState: (s) => this.setState("consumer", s),
     }, socketOptions);
   }
@@ -219,6 +233,24 @@ export class RtmClient {
   }
 
   /**
+   * Calls `listener` when the user is added to a channel (someone opened a DM with them, an owner
+   * added them, they joined on another device) or removed from one, while connected; list
+   * `channels()` again after a reconnect for what happened meanwhile. Returns a function to stop.
+   */
+  onMembership(listener: (change: MembershipChange) => void): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
+  /**
+   * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
+   * most every few seconds. Others get it in their subscription's `onTyping`.
+   */
+  typing(channel: string): boolean {
+    return this.subscriptions.typing(channel);
+  }
+
+  /**
    * A page of history, oldest first: without `after`, the newest `limit` messages before
    * `before` (what a chat shows first, and "load older").
    */
@@ -234,6 +266,35 @@ export class RtmClient {
   /** The logged-in user's account. */
   me(): Promise<User> {
     return this.call(`${this.urls.auth}/v1/auth/me`);
+  }
+
+  /** Changes the user's display name (others see it on their next lookup). */
+  async updateProfile(changes: { displayName: string }): Promise<User> {
+    const user = await this.call<User>(`${this.urls.auth}/v1/users/me`, "PATCH", changes);
+    this.directory.remember(user);
+    return user;
+  }
+
+  /** Profiles of `ids` (those that exist), from the cache or one batched lookup. */
+  profiles(ids: Iterable<string>): Promise<Map<string, Profile>> {
+    return this.directory.get(ids);
+  }
+
+  /** A profile already fetched, without waiting: for rendering while `profiles` runs. */
+  cachedProfile(id: string): Profile | undefined {
+    return this.directory.cached(id);
+  }
+
+  /**
+   * People whose name (or a word of it) starts with `query`, or whose email is exactly `query`:
+   * at most 20, never with emails. Rate limited (RATE_LIMITED with a retry time).
+   */
+  async searchUsers(query: string): Promise<Profile[]> {
+    const found = await this.call<{ users: Profile[] }>(
+      `${this.urls.auth}/v1/users?${new URLSearchParams({ query })}`,
+    );
+    found.users.forEach((p) => this.directory.remember(p));
+    return found.users;
   }
 
   /** The channels the user belongs to, with unread counts. */

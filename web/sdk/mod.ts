@@ -16,12 +16,21 @@ export {
   type Endpoints,
   type HistoryPage,
   type LoginResult,
+  type MembershipChange,
   register,
   RtmClient,
   type User,
 } from "./client.ts";
 export { type ErrorCode, RtmError } from "./errors.ts";
+export type { Profile } from "./profiles.ts";
 export type { PublishOptions } from "./publisher.ts";
-export type { Message, Presence, SubscribeOptions, Subscription } from "./subscriptions.ts";
+export {
+  type Message,
+  type Presence,
+  type SubscribeOptions,
+  type Subscription,
+  type Typing,
+  TYPING_SHOWN_MS,
+} from "./subscriptions.ts";
 export type { TokenPair } from "./tokens.ts";
 export type { AckFrame } from "../../shared/protocol/frames.ts";

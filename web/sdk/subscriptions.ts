@@ -3,18 +3,27 @@ import type {
   PresenceFrame,
   ServerFrame,
   SubscribedFrame,
+  TypingEventFrame,
 } from "../../shared/protocol/frames.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 
 export type Message = Omit<MessageFrame, "type">;
 export type Presence = Omit<PresenceFrame, "type">;
+export type Typing = Omit<TypingEventFrame, "type">;
+
+/** Show "is typing" this long after the last signal: typists repeat it sooner while typing. */
+export const TYPING_SHOWN_MS = 5_000;
+/** While someone types, their signal goes out again after this long (the server takes 1/s). */
+const TYPING_REPEAT_MS = 3_000;
 
 export interface SubscribeOptions {
   /** Deliver every message after this seq first (e.g. the last one of a history page). */
   since?: number;
   /** Who joined or left the channel (users' first socket opened, last one closed). */
   onPresence?(presence: Presence): void;
+  /** Another user is typing in the channel: show it for TYPING_SHOWN_MS unless repeated. */
+  onTyping?(typing: Typing): void;
   /**
    * The server could not recover from the last seen seq (`recovered: false`: older than what it
    * retains): messages were missed, reload history. Delivery goes on from `lastSeq`.
@@ -41,6 +50,8 @@ interface Entry {
   retry?: ReturnType<typeof setTimeout>;
   ready?: { resolve(sub: Subscription): void; reject(err: RtmError): void };
   handle: Subscription;
+  /** When this client last told the channel it types. */
+  typedAt?: number;
 }
 
 /**
@@ -105,6 +116,11 @@ export class Subscriptions {
         });
         return !!entry;
       }
+      case "typing": {
+        const entry = this.entries.get(frame.channel);
+        entry?.opts.onTyping?.({ channel: frame.channel, user: frame.user });
+        return !!entry;
+      }
       case "subscribed":
         return this.onSubscribed(frame);
       case "error": {
@@ -119,6 +135,20 @@ export class Subscriptions {
       default:
         return false;
     }
+  }
+
+  /**
+   * Tells the channel's other subscribers the user is typing; call it on every keystroke, it
+   * sends at most once per TYPING_REPEAT_MS. False when not sent (throttled, not subscribed yet).
+   */
+  typing(channel: string, now = Date.now()): boolean {
+    const entry = this.entries.get(channel);
+    if (!entry || entry.ready || (entry.typedAt && now - entry.typedAt < TYPING_REPEAT_MS)) {
+      return false;
+    }
+    if (!this.send({ id: `typing-${++this.nextId}`, type: "typing", channel })) return false;
+    entry.typedAt = now;
+    return true;
   }
 
   close(): void {

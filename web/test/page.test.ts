@@ -37,8 +37,13 @@ browserTest(
     await send(bob, "hi ada, bob here");
     await waitForBody(ada, "hi ada, bob here");
 
-    // Who is online: Ada sees Bob on the channel.
-    await ada.locator("#presence", { hasText: bobId.slice(0, 8) }).waitFor();
+    // Who is online: Ada sees Bob on the channel, by name.
+    await ada.locator("#presence", { hasText: "Bob" }).waitFor();
+    await bob.locator("#messages .sender", { hasText: "Ada" }).first().waitFor();
+    for (const [page, id] of [[ada, bobId], [bob, adaId]] as const) {
+      const shown = await page.locator("#chat").textContent();
+      assert.ok(!shown?.includes(id.slice(0, 8)), "an id shown where a name belongs");
+    }
 
     // Ada creates a channel, Bob joins it and posts: Ada, elsewhere, gets an unread count.
     await joinChannel(ada, "random");
@@ -71,8 +76,8 @@ browserTest(
     }
 
     // A direct message: Ada clicks Bob's name and writes to him alone.
-    await ada.locator("#messages .sender", { hasText: bobId.slice(0, 8) }).first().click();
-    await ada.locator("#channel-title", { hasText: "@" }).waitFor();
+    await ada.locator("#messages .sender", { hasText: "Bob" }).first().click();
+    await ada.locator("#channel-title", { hasText: "@ Bob" }).waitFor();
     await send(ada, "psst, just for you");
     await waitForBody(ada, "psst, just for you");
     await openChannel(ada, "general");
@@ -98,7 +103,7 @@ browserTest(
     assert.equal(await bob.locator("#login").isVisible(), false);
     await waitForBody(bob, "longlonglong");
     // Bob's channel list now has the DM Ada opened, unread.
-    await bob.locator("#channels button", { hasText: `@ ${adaId.slice(0, 8)}` }).locator(
+    await bob.locator("#channels button", { hasText: "@ Ada" }).locator(
       ".badge",
       { hasText: "1" },
     ).waitFor({ state: "attached" });

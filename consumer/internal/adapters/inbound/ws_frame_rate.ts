@@ -3,8 +3,8 @@ import { requestIdOf } from "../../../../shared/protocol/parse.ts";
 import { type Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
 
 /**
- * Bounds each socket's subscribe/unsubscribe frames (and junk) to `rate`; pings are free. Churn
- * beyond it is answered RATE_LIMITED without reaching the hub, the database or presence.
+ * Bounds each socket's subscribe/unsubscribe/typing frames (and junk) to `rate`; pings are free.
+ * Churn beyond it is answered RATE_LIMITED without reaching the hub, the database or presence.
  */
 export function limitFrameRate(handlers: SessionHandlers, rate: Rate): SessionHandlers {
   const buckets = new WeakMap<object, TokenBucket>();

@@ -5,9 +5,19 @@ import { ConsumerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
+import type { TypingRelay } from "../../domain/services/typing_relay.ts";
+import type { UserSockets } from "../../domain/services/user_sockets.ts";
 
-/** WebSocket egress: subscribe/unsubscribe/ping/refresh frames in, messages out, via the hub. */
-export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
+/**
+ * WebSocket egress: subscribe/unsubscribe/typing/ping/refresh frames in, messages out, via the
+ * hub (typing via the relay). A socket is known by its user from its first frame on (the SDK
+ * subscribes at once), so membership changes reach it.
+ */
+export function subscriberHandlers(
+  hub: SubscriptionHub,
+  typing: TypingRelay,
+  users: UserSockets,
+): SessionHandlers {
   const subscribers = new WeakMap<Session, Subscriber>();
   const subscriberOf = (session: Session): Subscriber => {
     let s = subscribers.get(session);
@@ -19,6 +29,7 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
         writable: () => session.writable(),
       };
       subscribers.set(session, s);
+      users.add(s);
     }
     return s;
   };
@@ -44,6 +55,15 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
           hub.unsubscribe(subscriber, frame.channel);
           session.send({ id: frame.id, type: "unsubscribed", channel: frame.channel });
           return;
+        case "typing":
+          // No reply when relayed: it is a hint, not a request worth a round trip.
+          try {
+            typing.typing(subscriber, frame.channel);
+          } catch (err) {
+            const e = toAppError(err);
+            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+          }
+          return;
         case "subscribe":
           hub.subscribe(subscriber, frame.id, frame.channel, frame.since).catch((err) => {
             const e = toAppError(err);
@@ -55,7 +75,9 @@ export function subscriberHandlers(hub: SubscriptionHub): SessionHandlers {
     },
     onClose(session) {
       const subscriber = subscribers.get(session);
-      if (subscriber) hub.disconnect(subscriber);
+      if (!subscriber) return;
+      hub.disconnect(subscriber);
+      users.remove(subscriber);
     },
   };
 }

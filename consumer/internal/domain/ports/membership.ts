@@ -1,4 +1,5 @@
-/** Tells every consumer instance that a user lost access to a channel. */
+/** Tells every consumer instance that a user gained or lost access to a channel. */
 export interface MembershipEvents {
+  added(channel: string, userId: string): void;
   revoked(channel: string, userId: string): void;
 }

@@ -46,7 +46,9 @@ export class ChannelService {
     if (!await this.directory.userExists(target)) {
       throw new AppError("NOT_FOUND", `no user ${target}`);
     }
-    return this.directory.addMember(channel, target);
+    const added = await this.directory.addMember(channel, target);
+    if (added) this.events.added(channel, target);
+    return added;
   }
 
   async removeMember(actor: string, channel: string, target: string): Promise<void> {
@@ -67,7 +69,9 @@ export class ChannelService {
     if (actor === peer) throw new AppError("INVALID", "a direct channel needs another user");
     if (!await this.directory.userExists(peer)) throw new AppError("NOT_FOUND", `no user ${peer}`);
     const id = await directChannelId(actor, peer);
-    return { id, created: await this.directory.ensureDirect(id, actor, peer) };
+    const created = await this.directory.ensureDirect(id, actor, peer);
+    if (created) { for (const user of [peer, actor]) this.events.added(id, user); }
+    return { id, created };
   }
 
   listMine(userId: string): Promise<MyChannel[]> {

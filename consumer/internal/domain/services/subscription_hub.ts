@@ -237,6 +237,20 @@ export class SubscriptionHub {
     }
   }
 
+  /** True while `subscriber` has a subscription to `channel` here. */
+  isSubscribed(subscriber: Subscriber, channel: string): boolean {
+    return this.byChannel.get(channel)?.get(subscriber.id)?.subscriber === subscriber;
+  }
+
+  /** Tells the local subscribers of `channel`, except `user`'s own sockets, that `user` types. */
+  broadcastTyping(channel: string, user: string): void {
+    let shared: SharedFrame | undefined;
+    for (const sub of this.byChannel.get(channel)?.values() ?? []) {
+      if (!sub.joined || sub.subscriber.userId === user) continue;
+      sub.subscriber.send(shared ??= new SharedFrame({ type: "typing", channel, user }));
+    }
+  }
+
   private hold(sub: Subscription, message: StoredMessage): void {
     if (sub.pending.length < MAX_PENDING) {
       sub.pending.push(message);
