@@ -7,16 +7,16 @@ import { WsClient } from "../../shared/testing/ws_client.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 Deno.test("consumer: an in-band token refresh keeps the socket and its subscriptions", async () => {
-  const system = await startDistributed({ env: { ACCESS_TOKEN_TTL_SECONDS: "5" } });
+  const system = await startDistributed({ env: { ACCESS_TOKEN_TTL_SECONDS: "8" } });
   try {
     const user = await registerAndLogin(system.authUrl);
     const channel = `refresh-${crypto.randomUUID().slice(0, 8)}`;
     const sub = await WsClient.connect(wsUrl(system.consumerUrls[0]), user.token, ["rtm.v2"]);
     const subscribed = await sub.request({ id: 1, type: "subscribe", channel });
     assert.equal(subscribed.type, "subscribed");
-    // A second later the fresh token expires a second after the first (timings from the tokens
-    // themselves, so a slow machine cannot make the first one expire before the refresh).
-    await sleep(1_000);
+    // Three seconds later the fresh token expires three seconds after the first: that long is
+    // left for the publish after the first expiry (timings from the tokens themselves).
+    await sleep(3_000);
     const refreshed = await sub.request({
       id: 2,
       type: "refresh",

@@ -6,10 +6,10 @@ import { WsClient } from "../../shared/testing/ws_client.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 Deno.test("producer: an in-band token refresh keeps the socket open past the first token", async (t) => {
-  // Five-second tokens: without a refresh the socket closes with 4001 at the first expiry.
+  // Eight-second tokens: without a refresh the socket closes with 4001 at the first expiry.
   const system = await startDistributed({
     consumers: 0,
-    env: { ACCESS_TOKEN_TTL_SECONDS: "5" },
+    env: { ACCESS_TOKEN_TTL_SECONDS: "8" },
   });
   try {
     const alice = await registerAndLogin(system.authUrl);
@@ -24,7 +24,7 @@ Deno.test("producer: an in-band token refresh keeps the socket open past the fir
 
     await t.step("same user: refreshed, and the socket outlives its first token", async () => {
       const pub = await WsClient.connect(wsUrl(system.producerUrl), alice.token);
-      await sleep(1_000);
+      await sleep(3_000);
       const fresh = await login(system.authUrl, alice.email);
       const reply = await pub.request({ id: 1, type: "refresh", token: fresh.token });
       assert.equal(reply.type, "refreshed");
