@@ -29,6 +29,7 @@ function memoryStore(): MessageStore {
     advanceOffset: () => Promise.resolve(),
     offset: () => Promise.resolve(0),
     range: unused,
+    history: unused,
     lastSeq: unused,
     lastSeqs: unused,
     firstSeq: unused,

@@ -11,6 +11,7 @@ import type { Broker } from "../shared/ports/broker.ts";
 import type { TokenVerifier } from "../shared/ports/tokens.ts";
 import { PgSessionRevocations } from "../shared/sessions/pg_session_revocations.ts";
 import type { ProducerConfig } from "./config/config.ts";
+import { PgEventTargets } from "./internal/adapters/outbound/pg_event_targets.ts";
 import { PgServerPublishAccess } from "./internal/adapters/outbound/pg_server_publish_access.ts";
 import { type RunningProducer, startProducer as startProducerApp } from "./internal/app.ts";
 import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
@@ -41,6 +42,7 @@ export function startProducer(
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),
     serverAccess: new PgServerPublishAccess(sql),
     apiKeys: new PgApiKeys(sql),
+    targets: new PgEventTargets(sql, config.limits.publishTimeoutMs),
     verifier: infra.verifier,
     logger: infra.logger,
     readiness: infra.readiness,

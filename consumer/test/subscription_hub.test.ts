@@ -37,6 +37,9 @@ class MemoryStore implements MessageStore {
   offset(): never {
     throw new Error("not used");
   }
+  history(): never {
+    throw new Error("not used");
+  }
   range(_: string, after: number, upTo: number, limit: number) {
     return Promise.resolve(this.rows.filter((m) => m.seq > after && m.seq <= upTo).slice(0, limit));
   }

@@ -18,6 +18,7 @@ import {
   MAX_BROADCAST_LIST_BYTES,
   mountServerPublishRoutes,
 } from "./adapters/inbound/server_routes.ts";
+import type { EventTargets } from "./domain/ports/event_targets.ts";
 import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
 import { namespacePublishRules } from "./domain/services/namespace_rules.ts";
@@ -31,6 +32,8 @@ export interface ProducerDeps {
   /** Where server API publishes may go (any channel, as any user: see PgServerPublishAccess). */
   serverAccess: ChannelAccess;
   apiKeys: ApiKeyLookup;
+  /** Targets of edits, deletes and reactions (clients' events). */
+  targets: EventTargets;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
   verifier: TokenVerifier;
@@ -81,6 +84,7 @@ export async function startProducer(
     config.limits,
     observer,
     namespacePublishRules(config.namespaces, "client"),
+    deps.targets,
   );
   // Backends publish through the same path, only with their own access rule and rate.
   const serverService = new PublishService(

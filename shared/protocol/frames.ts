@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChannelId } from "../domain/channel.ts";
 import { ClientMsgId, type StoredMessage } from "../domain/message.ts";
+import { EventKind, TargetSeq } from "../domain/message_event.ts";
 import type { ErrorCode } from "../errors.ts";
 
 /** Client → server frames. Every request carries a client-chosen `id` echoed in its reply. */
@@ -12,6 +13,9 @@ export const PublishFrame = z.object({
   channel: ChannelId,
   clientMsgId: ClientMsgId,
   body: z.string(),
+  /** An edit, delete or reaction of the message whose seq is `target` (message_event.ts). */
+  kind: EventKind.optional(),
+  target: TargetSeq.optional(),
 });
 export const SubscribeFrame = z.object({
   id: RequestId,
@@ -130,6 +134,8 @@ export function messageFrame(m: StoredMessage): MessageFrame {
     sender: m.sender,
     body: m.body,
     sentAt: m.sentAt,
+    // Events only: a plain message's frame is as it always was.
+    ...(m.kind ? { kind: m.kind, target: m.target } : {}),
   };
 }
 

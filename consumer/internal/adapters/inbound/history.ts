@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../../../../shared/errors.ts";
-import type { StoredMessage } from "../../../../shared/domain/message.ts";
+import type { HistoryMessage } from "../../../../shared/domain/message.ts";
 import type { MessageStore } from "../../domain/ports/message_store.ts";
 
 /** History paging, the same for users and backends. */
@@ -15,6 +15,13 @@ const Message = z.object({
   sender: z.uuid(),
   body: z.string(),
   sentAt: z.string(),
+  editedAt: z.string().optional().openapi({ description: "when last edited; absent if never" }),
+  deleted: z.boolean().optional().openapi({ description: "a tombstone: deleted, body empty" }),
+  reactions: z.array(z.object({
+    emoji: z.string(),
+    count: z.number().int(),
+    users: z.array(z.uuid()),
+  })).optional(),
 }).openapi("Message");
 
 export const HistoryQuery = z.object({
@@ -27,7 +34,9 @@ export type HistoryQuery = z.infer<typeof HistoryQuery>;
 export const MessagePage = z.object({ messages: z.array(Message), lastSeq: z.number().int() })
   .openapi("MessagePage");
 
-export const HISTORY_DESCRIPTION = "Messages with after < seq < before, always oldest first, at " +
+export const HISTORY_DESCRIPTION = "Messages (as they are now: edited text with `editedAt`, " +
+  "tombstones with `deleted`, `reactions` with who gave them; edits, deletes and reactions " +
+  "themselves are folded in, not listed) with after < seq < before, always oldest first, at " +
   `most \`limit\` (1–${MAX_PAGE}, default 50). With \`after\`: the oldest page after it (page ` +
   "forward with after = the last seq you got). Without `after`: the newest page before `before` " +
   "(or the newest page), to page backward with before = the first seq you got.";
@@ -37,12 +46,11 @@ export async function readHistory(
   store: MessageStore,
   channel: string,
   { after, before, limit }: HistoryQuery,
-): Promise<{ messages: StoredMessage[]; lastSeq: number }> {
+): Promise<{ messages: HistoryMessage[]; lastSeq: number }> {
   if (after !== undefined && before !== undefined && after >= before) {
     throw new AppError("INVALID", "after must be less than before");
   }
   const lastSeq = await store.lastSeq(channel);
   const upTo = Math.min(lastSeq, (before ?? Number.MAX_SAFE_INTEGER) - 1);
-  const from = after ?? Math.max(0, upTo - limit);
-  return { messages: await store.range(channel, from, upTo, limit), lastSeq };
+  return { messages: await store.history(channel, { after, upTo, limit }), lastSeq };
 }

@@ -61,6 +61,9 @@ export function serverAdminCalls(
           sender: m.sender,
           body: m.body,
           sent_at: m.sentAt,
+          edited_at: m.editedAt ?? "",
+          deleted: m.deleted ?? false,
+          reactions: m.reactions ?? [],
         })),
       };
     }),

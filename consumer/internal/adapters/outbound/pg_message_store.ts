@@ -1,8 +1,14 @@
 import { withDeadline } from "../../../../shared/async/deadline.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
-import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
+import type {
+  AcceptedMessage,
+  HistoryMessage,
+  StoredMessage,
+} from "../../../../shared/domain/message.ts";
+import type { EventKind, Reaction } from "../../../../shared/domain/message_event.ts";
 import {
   FencedError,
+  type HistoryRange,
   type MessageStore,
   type PartitionFence,
   StoreError,
@@ -16,10 +22,17 @@ interface Row {
   sender_id: string;
   body: string;
   created_at: Date;
+  kind: "message" | EventKind;
+  target_seq: number | null;
+}
+
+interface HistoryRow extends Row {
+  edited_at: Date | null;
+  deleted_at: Date | null;
 }
 
 function toStored(r: Row): StoredMessage {
-  return {
+  const message: StoredMessage = {
     channel: r.channel_id,
     seq: r.seq,
     id: r.id,
@@ -28,7 +41,24 @@ function toStored(r: Row): StoredMessage {
     body: r.body,
     sentAt: r.created_at.toISOString(),
   };
+  if (r.kind !== "message") {
+    message.kind = r.kind;
+    message.target = r.target_seq!;
+  }
+  return message;
 }
+
+const COLUMNS = [
+  "channel_id",
+  "seq",
+  "id",
+  "client_msg_id",
+  "sender_id",
+  "body",
+  "created_at",
+  "kind",
+  "target_seq",
+];
 
 /** Raised by advance_persist_offset (migrations/00005) when a partition's offset moved. */
 const FENCED_SQLSTATE = "RT409";
@@ -81,6 +111,8 @@ export class PgMessageStore implements MessageStore {
       sender_id: m.sender,
       body: m.body,
       created_at: m.sentAt,
+      // Events only: a batch of plain messages costs the function no event probe.
+      ...(m.kind ? { kind: m.kind, target_seq: m.target } : {}),
     })));
     const rows = await this.bounded(
       fence
@@ -113,11 +145,58 @@ export class PgMessageStore implements MessageStore {
     limit: number,
   ): Promise<StoredMessage[]> {
     const rows = await this.bounded(this.sql<Row[]>`
-      select channel_id, seq, id, client_msg_id, sender_id, body, created_at
+      select ${this.sql(COLUMNS)}
       from messages
       where channel_id = ${channel} and seq > ${afterSeq} and seq <= ${upToSeq}
       order by seq limit ${limit}`);
     return rows.map(toStored);
+  }
+
+  async history(channel: string, { after, upTo, limit }: HistoryRange): Promise<HistoryMessage[]> {
+    // Messages only (their events are folded into them), so a page may span a wider seq range.
+    const rows = await this.bounded(
+      after === undefined
+        ? this.sql<HistoryRow[]>`
+          select * from (
+            select ${this.sql(COLUMNS)}, edited_at, deleted_at from messages
+            where channel_id = ${channel} and seq <= ${upTo} and kind = 'message'
+            order by seq desc limit ${limit}) newest
+          order by seq`
+        : this.sql<HistoryRow[]>`
+          select ${this.sql(COLUMNS)}, edited_at, deleted_at from messages
+          where channel_id = ${channel} and seq > ${after} and seq <= ${upTo}
+            and kind = 'message'
+          order by seq limit ${limit}`,
+    );
+    const reactions = await this.reactionsOf(channel, rows.map((r) => r.seq));
+    return rows.map((r) => {
+      const m: HistoryMessage = toStored(r);
+      if (r.edited_at) m.editedAt = r.edited_at.toISOString();
+      if (r.deleted_at) m.deleted = true;
+      const given = reactions.get(r.seq);
+      if (given) m.reactions = given;
+      return m;
+    });
+  }
+
+  /** Each message's reactions, by seq, with who gave them (in the order they did). */
+  private async reactionsOf(channel: string, seqs: number[]): Promise<Map<number, Reaction[]>> {
+    const byMessage = new Map<number, Reaction[]>();
+    if (seqs.length === 0) return byMessage;
+    const rows = await this.bounded(
+      this.sql<{ seq: number; reaction: string; users: string[] }[]>`
+        select seq, reaction, array_agg(user_id::text order by event_seq) as users
+        from message_reactions
+        where channel_id = ${channel} and seq = any(${seqs}::bigint[]) and present
+        group by seq, reaction
+        order by seq, min(event_seq)`,
+    );
+    for (const r of rows) {
+      const list = byMessage.get(r.seq) ?? [];
+      list.push({ emoji: r.reaction, count: r.users.length, users: r.users });
+      byMessage.set(r.seq, list);
+    }
+    return byMessage;
   }
 
   async lastSeq(channel: string): Promise<number> {

@@ -1,5 +1,9 @@
 import { AppError } from "../../../../shared/errors.ts";
-import type { AcceptedMessage, StoredMessage } from "../../../../shared/domain/message.ts";
+import type {
+  AcceptedMessage,
+  HistoryMessage,
+  StoredMessage,
+} from "../../../../shared/domain/message.ts";
 
 /**
  * Where a partition's reader stands in the log: its batch moves the partition's committed stream
@@ -12,10 +16,19 @@ export interface PartitionFence {
   next: number;
 }
 
+/** A history page's bounds: seq ≤ `upTo`, and after `after` (oldest first) or else the newest. */
+export interface HistoryRange {
+  after?: number;
+  upTo: number;
+  limit: number;
+}
+
 /** Durable message storage with gap-free per-channel sequencing. */
 export interface MessageStore {
   /**
-   * Stores a batch in one transaction, assigning each new message the next seq of its channel,
+   * Stores a batch in one transaction, assigning each new message the next seq of its channel
+   * (an edit, delete or reaction is a message of its own, applied to its target in the same
+   * transaction),
    * and resolves with every message of the batch now stored (newly, or by an earlier try), in seq
    * order per channel. Idempotent per (sender, channel, clientMsgId). With a fence, the partition's
    * offset moves in the same transaction. Rejects with a StoreError: permanent when some message
@@ -33,6 +46,11 @@ export interface MessageStore {
     upToSeq: number,
     limit: number,
   ): Promise<StoredMessage[]>;
+  /**
+   * Messages (not events) of `channel` in `range`, oldest first, at most `limit`, each as it is
+   * now: current text, edited mark, tombstone, reactions.
+   */
+  history(channel: string, range: HistoryRange): Promise<HistoryMessage[]>;
   /** The channel's highest seq (0 when empty). */
   lastSeq(channel: string): Promise<number>;
   /** The highest seq of each of `channels` that exists. */

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { bearerToken } from "../../../../shared/auth/jwt_verifier.ts";
 import { ChannelId } from "../../../../shared/domain/channel.ts";
 import { ClientMsgId } from "../../../../shared/domain/message.ts";
+import { EventKind, TargetSeq } from "../../../../shared/domain/message_event.ts";
 import { AppError } from "../../../../shared/errors.ts";
 import { errorResponses, jsonContent } from "../../../../shared/http/schemas.ts";
 import type { SocketServer } from "../../../../shared/http/ws_session.ts";
@@ -13,6 +14,10 @@ import { publisherHandlers } from "./ws_publisher.ts";
 const PublishBody = z.object({
   clientMsgId: ClientMsgId,
   body: z.string().openapi({ example: "hello" }),
+  kind: EventKind.optional().openapi({
+    description: "edit, delete, react or unreact the message at seq `target` (absent: a message)",
+  }),
+  target: TargetSeq.optional(),
 }).openapi("PublishRequest");
 
 /** The receipt of a publish, by a client or a backend alike. */
@@ -26,7 +31,8 @@ const publishRoute = createRoute({
   method: "post",
   path: "/v1/channels/{id}/messages",
   tags: ["messages"],
-  summary: "Publish a message (same path as the WebSocket publish)",
+  summary:
+    "Publish a message, an edit, a delete or a reaction (same path as the WebSocket publish)",
   security: [{ bearer: [] }],
   request: {
     params: z.object({ id: ChannelId }),
@@ -37,7 +43,7 @@ const publishRoute = createRoute({
       description: "stored in the durable log; will be persisted and delivered",
       ...jsonContent(Receipt),
     },
-    ...errorResponses(400, 401, 403, 413, 429, 503),
+    ...errorResponses(400, 401, 403, 404, 413, 429, 503),
   },
 });
 

@@ -40,8 +40,12 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
         return;
       }
       const st = stateOf(session);
-      const { channel, clientMsgId, body } = frame;
-      service.publish(session.principal.userId, { channel, clientMsgId, body }, st.lane).then(
+      const { channel, clientMsgId, body, kind, target } = frame;
+      service.publish(
+        session.principal.userId,
+        { channel, clientMsgId, body, kind, target },
+        st.lane,
+      ).then(
         (receipt) => {
           session.send({ id: frame.id, type: "ack", ...receipt });
         },

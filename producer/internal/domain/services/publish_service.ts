@@ -5,8 +5,11 @@ import { AppError } from "../../../../shared/errors.ts";
 import type { MessageLog } from "../../../../shared/ports/broker.ts";
 import type { ChannelAccess } from "../../../../shared/ports/channel_access.ts";
 import { SpanKind, traced, tracingOn } from "../../../../shared/tracing/tracing.ts";
+import type { EventKind } from "../../../../shared/domain/message_event.ts";
+import type { EventTargets } from "../ports/event_targets.ts";
 import type { PublishObserver } from "../ports/publish_observer.ts";
 import type { PublishRules } from "../ports/publish_rules.ts";
+import { authorizeEvent, validateEvent } from "./event_authorization.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
 import type { Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
@@ -15,6 +18,9 @@ export interface PublishCommand {
   channel: string;
   clientMsgId: string;
   body: string;
+  /** An edit, delete or reaction of the message at seq `target` (absent: a message). */
+  kind?: EventKind;
+  target?: number;
 }
 
 /** The same for the first publish and every retry of it: a client cannot tell them apart. */
@@ -52,6 +58,8 @@ export class PublishService {
     private readonly policy: PublishPolicy,
     private readonly observer: PublishObserver,
     private readonly rules: PublishRules = () => {},
+    /** Where events' targets are looked up; without it (the server API) events are refused. */
+    private readonly targets?: EventTargets,
   ) {
     this.userBuckets = new KeyedBuckets(policy.userRate);
   }
@@ -97,6 +105,8 @@ export class PublishService {
       if (bodyBytes > this.policy.maxBodyBytes) {
         throw new AppError("TOO_LARGE", `body exceeds ${this.policy.maxBodyBytes} bytes`);
       }
+      validateEvent(cmd.kind, cmd.target, cmd.body);
+      if (cmd.kind && !this.targets) throw new AppError("INVALID", "events are not taken here");
       this.rules(cmd.channel, bodyBytes);
       this.takeToken(userId, lane?.bucket);
       await withDeadline(
@@ -104,6 +114,11 @@ export class PublishService {
         this.policy.publishTimeoutMs,
         () => new AppError("UNAVAILABLE", "channel directory did not answer in time, retry"),
       );
+      // An event is authorized against its target before it is acked, so a refusal is at once.
+      if (cmd.kind && cmd.target !== undefined && this.targets) {
+        const found = await this.targets.lookup(userId, cmd.channel, cmd.target, cmd.clientMsgId);
+        authorizeEvent(userId, cmd.kind, cmd.target, found);
+      }
       await place?.turn;
       const message = {
         id: crypto.randomUUID(),
@@ -112,6 +127,7 @@ export class PublishService {
         sender: userId,
         body: cmd.body,
         sentAt: new Date().toISOString(),
+        ...(cmd.kind ? { kind: cmd.kind, target: cmd.target } : {}),
       };
       const appendStarted = performance.now();
       const appending = this.log.append(message, dedupeKey(message), this.policy.publishTimeoutMs);

@@ -1,16 +1,21 @@
 -- The sequencing algorithm: where a message gets its per-channel seq. This file is its canonical
 -- source; migrations are frozen history, so a change here ships as a new migration holding this
 -- text (CREATE OR REPLACE), and consumer/test/store_message_batch_sql.test.ts fails until the
--- migrated database runs exactly this function. Last shipped in 00005_partitioned_persistence.
+-- migrated database runs exactly this function. Last shipped in 00012_message_events.
 --
 -- Index probes per batch row (whatever plan is cached), deduplicated per (sender, channel,
 -- client_msg_id), and a batch naming a channel that does not exist fails whole with
 -- foreign_key_violation: the caller then stores its messages one by one and dead-letters the one
 -- that cannot be stored, so its partition's order is kept for the rest.
+--
+-- Edits, deletes and reactions (kind <> 'message') are rows of the same sequence; once stored,
+-- each is applied to its target in seq order. Applying is idempotent and ignores what is older
+-- than the state it would change (edited_seq, a reaction's event_seq), so a batch stored again
+-- after a crash, or an event re-stored past the duplicate window, changes nothing.
 CREATE OR REPLACE FUNCTION store_message_batch(batch json)
 RETURNS TABLE (
   channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
-  created_at timestamptz
+  created_at timestamptz, kind text, target_seq bigint
 )
 LANGUAGE plpgsql
 SET enable_seqscan = off
@@ -18,6 +23,7 @@ AS $$
 DECLARE
   inserted bigint;
   missing text;
+  ev record;
 BEGIN
   -- Lock the batch's channel counters in one fixed order, so concurrent batches serialise per
   -- channel and never deadlock. (The DISTINCT subquery is not flattened: its sorted rows drive
@@ -40,8 +46,9 @@ BEGIN
   WITH input AS (
     SELECT * FROM ROWS FROM (json_to_recordset(batch) AS (
       id uuid, channel_id text, client_msg_id text, sender_id uuid, body text,
-      created_at timestamptz
-    )) WITH ORDINALITY AS t(id, channel_id, client_msg_id, sender_id, body, created_at, ord)
+      created_at timestamptz, kind text, target_seq bigint
+    )) WITH ORDINALITY AS t(id, channel_id, client_msg_id, sender_id, body, created_at, kind,
+      target_seq, ord)
   ), fresh AS (
     SELECT DISTINCT ON (i.sender_id, i.channel_id, i.client_msg_id) i.*
     FROM input i
@@ -60,21 +67,72 @@ BEGIN
     WHERE c.id = n.channel_id
     RETURNING c.id, c.last_seq - n.cnt AS base
   )
-  INSERT INTO messages (channel_id, seq, id, client_msg_id, sender_id, body, created_at)
-  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at
+  INSERT INTO messages (
+    channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq
+  )
+  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
+    coalesce(n.kind, 'message'), n.target_seq
   FROM numbered n JOIN bumped b ON b.id = n.channel_id
   ORDER BY n.ord
   RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
-    messages.sender_id, messages.body, messages.created_at;
+    messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq;
+  GET DIAGNOSTICS inserted = ROW_COUNT;
+
+  -- The batch's events, as stored (a stored row's kind wins over a reused clientMsgId's), in seq
+  -- order. Plain messages carry no kind in the batch, so they cost no probe here.
+  FOR ev IN
+    SELECT m.channel_id, m.seq, m.kind, m.target_seq, m.sender_id, m.body, m.created_at
+    FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text,
+      kind text)
+    CROSS JOIN LATERAL (
+      SELECT * FROM messages m
+      WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+        AND m.client_msg_id = k.client_msg_id
+      LIMIT 1) m
+    WHERE k.kind <> 'message' AND m.kind <> 'message'
+    ORDER BY m.channel_id, m.seq
+  LOOP
+    IF ev.kind = 'edit' THEN
+      -- Only its author's, never a tombstone's, never older than the edit it shows.
+      UPDATE messages t SET body = ev.body, edited_at = ev.created_at, edited_seq = ev.seq
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.sender_id = ev.sender_id AND t.deleted_at IS NULL
+        AND coalesce(t.edited_seq, 0) < ev.seq;
+    ELSIF ev.kind = 'delete' THEN
+      UPDATE messages t SET body = '', deleted_at = ev.created_at
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.deleted_at IS NULL
+        AND (t.sender_id = ev.sender_id OR EXISTS (
+          SELECT 1 FROM channel_members o
+          WHERE o.channel_id = ev.channel_id AND o.user_id = ev.sender_id AND o.role = 'owner'));
+      IF FOUND THEN
+        -- The text goes with every edit that carried it, and a tombstone has no reactions.
+        UPDATE messages e SET body = ''
+        WHERE e.channel_id = ev.channel_id AND e.target_seq = ev.target_seq AND e.kind = 'edit';
+        DELETE FROM message_reactions r
+        WHERE r.channel_id = ev.channel_id AND r.seq = ev.target_seq;
+      END IF;
+    ELSE
+      -- react / unreact: the newest event per (message, user, reaction) decides.
+      INSERT INTO message_reactions AS r (channel_id, seq, user_id, reaction, present, event_seq)
+      SELECT ev.channel_id, ev.target_seq, ev.sender_id, ev.body, ev.kind = 'react', ev.seq
+      FROM messages t
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.deleted_at IS NULL
+      ON CONFLICT ON CONSTRAINT message_reactions_pkey DO UPDATE
+        SET present = excluded.present, event_seq = excluded.event_seq
+        WHERE r.event_seq < excluded.event_seq;
+    END IF;
+  END LOOP;
 
   -- Some were stored by an earlier try (a re-read after a crash): return those rows too, for
   -- re-delivery. This returns the batch's stored rows again; the caller dedupes.
-  GET DIAGNOSTICS inserted = ROW_COUNT;
   IF inserted = json_array_length(batch) THEN
     RETURN;
   END IF;
   RETURN QUERY
-  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at
+  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at, m.kind,
+    m.target_seq
   FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text)
   CROSS JOIN LATERAL (
     SELECT * FROM messages m

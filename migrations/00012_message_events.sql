@@ -1,0 +1,290 @@
+-- +goose Up
+-- Edits, deletes and reactions as events in their channel's own sequence (docs/ARCHITECTURE.md,
+-- "Edits, deletes and reactions"): each is a row of `messages` with its own seq, its kind and the
+-- seq of the message it acts on, stored by store_message_batch like any message (deduplicated per
+-- (sender, channel, client_msg_id)), which then applies it to its target: the current text and
+-- when it was edited (edited_seq: the edit shown, so an older one never wins), the tombstone, and
+-- the reactions with who gave them (event_seq: the newest react/unreact per user decides).
+ALTER TABLE messages
+  ADD COLUMN kind text NOT NULL DEFAULT 'message'
+    CHECK (kind IN ('message', 'edit', 'delete', 'react', 'unreact')),
+  ADD COLUMN target_seq bigint,
+  ADD COLUMN edited_at timestamptz,
+  ADD COLUMN edited_seq bigint,
+  ADD COLUMN deleted_at timestamptz,
+  ADD CONSTRAINT messages_event_target CHECK ((kind = 'message') = (target_seq IS NULL));
+-- A delete blanks the text of its message's edits, found by their target.
+CREATE INDEX messages_target_idx ON messages (channel_id, target_seq) WHERE target_seq IS NOT NULL;
+
+CREATE TABLE message_reactions (
+  channel_id text NOT NULL,
+  seq bigint NOT NULL,
+  user_id uuid NOT NULL,
+  reaction text NOT NULL,
+  present boolean NOT NULL,
+  event_seq bigint NOT NULL,
+  PRIMARY KEY (channel_id, seq, reaction, user_id),
+  FOREIGN KEY (channel_id, seq) REFERENCES messages (channel_id, seq) ON DELETE CASCADE
+);
+
+-- The return type grows (kind, target_seq), so both functions are created anew.
+DROP FUNCTION persist_partition_batch(json, text, integer, bigint, bigint);
+DROP FUNCTION store_message_batch(json);
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION store_message_batch(batch json)
+RETURNS TABLE (
+  channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
+  created_at timestamptz, kind text, target_seq bigint
+)
+LANGUAGE plpgsql
+SET enable_seqscan = off
+AS $$
+DECLARE
+  inserted bigint;
+  missing text;
+  ev record;
+BEGIN
+  -- Lock the batch's channel counters in one fixed order, so concurrent batches serialise per
+  -- channel and never deadlock. (The DISTINCT subquery is not flattened: its sorted rows drive
+  -- the locks in that order.)
+  SELECT k.channel_id INTO missing
+  FROM (
+    SELECT DISTINCT b.channel_id FROM json_to_recordset(batch) AS b(channel_id text) ORDER BY 1
+  ) k
+  LEFT JOIN LATERAL (SELECT true AS found FROM channels c WHERE c.id = k.channel_id FOR UPDATE) l
+    ON true
+  WHERE l.found IS NULL
+  LIMIT 1;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'channel % does not exist', missing USING ERRCODE = 'foreign_key_violation';
+  END IF;
+
+  -- A new statement after the lock: under READ COMMITTED it sees what the batch we waited for
+  -- committed, so the duplicate check is exact and seqs stay gap-free.
+  RETURN QUERY
+  WITH input AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(batch) AS (
+      id uuid, channel_id text, client_msg_id text, sender_id uuid, body text,
+      created_at timestamptz, kind text, target_seq bigint
+    )) WITH ORDINALITY AS t(id, channel_id, client_msg_id, sender_id, body, created_at, kind,
+      target_seq, ord)
+  ), fresh AS (
+    SELECT DISTINCT ON (i.sender_id, i.channel_id, i.client_msg_id) i.*
+    FROM input i
+    LEFT JOIN LATERAL (
+      SELECT true AS stored FROM messages m
+      WHERE m.sender_id = i.sender_id AND m.channel_id = i.channel_id
+        AND m.client_msg_id = i.client_msg_id
+      LIMIT 1) s ON true
+    WHERE s.stored IS NULL
+    ORDER BY i.sender_id, i.channel_id, i.client_msg_id, i.ord
+  ), numbered AS (
+    SELECT f.*, row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS rn FROM fresh f
+  ), bumped AS (
+    UPDATE channels c SET last_seq = c.last_seq + n.cnt
+    FROM (SELECT nb.channel_id, count(*) AS cnt FROM numbered nb GROUP BY nb.channel_id) n
+    WHERE c.id = n.channel_id
+    RETURNING c.id, c.last_seq - n.cnt AS base
+  )
+  INSERT INTO messages (
+    channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq
+  )
+  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
+    coalesce(n.kind, 'message'), n.target_seq
+  FROM numbered n JOIN bumped b ON b.id = n.channel_id
+  ORDER BY n.ord
+  RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
+    messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq;
+  GET DIAGNOSTICS inserted = ROW_COUNT;
+
+  -- The batch's events, as stored (a stored row's kind wins over a reused clientMsgId's), in seq
+  -- order. Plain messages carry no kind in the batch, so they cost no probe here.
+  FOR ev IN
+    SELECT m.channel_id, m.seq, m.kind, m.target_seq, m.sender_id, m.body, m.created_at
+    FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text,
+      kind text)
+    CROSS JOIN LATERAL (
+      SELECT * FROM messages m
+      WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+        AND m.client_msg_id = k.client_msg_id
+      LIMIT 1) m
+    WHERE k.kind <> 'message' AND m.kind <> 'message'
+    ORDER BY m.channel_id, m.seq
+  LOOP
+    IF ev.kind = 'edit' THEN
+      -- Only its author's, never a tombstone's, never older than the edit it shows.
+      UPDATE messages t SET body = ev.body, edited_at = ev.created_at, edited_seq = ev.seq
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.sender_id = ev.sender_id AND t.deleted_at IS NULL
+        AND coalesce(t.edited_seq, 0) < ev.seq;
+    ELSIF ev.kind = 'delete' THEN
+      UPDATE messages t SET body = '', deleted_at = ev.created_at
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.deleted_at IS NULL
+        AND (t.sender_id = ev.sender_id OR EXISTS (
+          SELECT 1 FROM channel_members o
+          WHERE o.channel_id = ev.channel_id AND o.user_id = ev.sender_id AND o.role = 'owner'));
+      IF FOUND THEN
+        -- The text goes with every edit that carried it, and a tombstone has no reactions.
+        UPDATE messages e SET body = ''
+        WHERE e.channel_id = ev.channel_id AND e.target_seq = ev.target_seq AND e.kind = 'edit';
+        DELETE FROM message_reactions r
+        WHERE r.channel_id = ev.channel_id AND r.seq = ev.target_seq;
+      END IF;
+    ELSE
+      -- react / unreact: the newest event per (message, user, reaction) decides.
+      INSERT INTO message_reactions AS r (channel_id, seq, user_id, reaction, present, event_seq)
+      SELECT ev.channel_id, ev.target_seq, ev.sender_id, ev.body, ev.kind = 'react', ev.seq
+      FROM messages t
+      WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
+        AND t.deleted_at IS NULL
+      ON CONFLICT ON CONSTRAINT message_reactions_pkey DO UPDATE
+        SET present = excluded.present, event_seq = excluded.event_seq
+        WHERE r.event_seq < excluded.event_seq;
+    END IF;
+  END LOOP;
+
+  -- Some were stored by an earlier try (a re-read after a crash): return those rows too, for
+  -- re-delivery. This returns the batch's stored rows again; the caller dedupes.
+  IF inserted = json_array_length(batch) THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
+  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at, m.kind,
+    m.target_seq
+  FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text)
+  CROSS JOIN LATERAL (
+    SELECT * FROM messages m
+    WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+      AND m.client_msg_id = k.client_msg_id
+    LIMIT 1) m;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION persist_partition_batch(
+  batch json, log text, part integer, expected bigint, next bigint
+)
+RETURNS TABLE (
+  channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
+  created_at timestamptz, kind text, target_seq bigint
+)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM advance_persist_offset(log, part, expected, next);
+  RETURN QUERY SELECT * FROM store_message_batch(batch);
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose Down
+-- Event rows stay, read by version 11 as plain messages (an edit's text, a reaction, an empty
+-- delete), so seqs stay gap-free; the state they made (edits, tombstones, reactions) stays only
+-- as far as it is in the rows. Then 00005's functions come back.
+DROP FUNCTION persist_partition_batch(json, text, integer, bigint, bigint);
+DROP FUNCTION store_message_batch(json);
+DROP TABLE message_reactions;
+ALTER TABLE messages
+  DROP CONSTRAINT messages_event_target,
+  DROP COLUMN deleted_at,
+  DROP COLUMN edited_seq,
+  DROP COLUMN edited_at,
+  DROP COLUMN target_seq,
+  DROP COLUMN kind;
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION store_message_batch(batch json)
+RETURNS TABLE (
+  channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
+  created_at timestamptz
+)
+LANGUAGE plpgsql
+SET enable_seqscan = off
+AS $$
+DECLARE
+  inserted bigint;
+  missing text;
+BEGIN
+  -- Lock the batch's channel counters in one fixed order, so concurrent batches serialise per
+  -- channel and never deadlock. (The DISTINCT subquery is not flattened: its sorted rows drive
+  -- the locks in that order.)
+  SELECT k.channel_id INTO missing
+  FROM (
+    SELECT DISTINCT b.channel_id FROM json_to_recordset(batch) AS b(channel_id text) ORDER BY 1
+  ) k
+  LEFT JOIN LATERAL (SELECT true AS found FROM channels c WHERE c.id = k.channel_id FOR UPDATE) l
+    ON true
+  WHERE l.found IS NULL
+  LIMIT 1;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'channel % does not exist', missing USING ERRCODE = 'foreign_key_violation';
+  END IF;
+
+  -- A new statement after the lock: under READ COMMITTED it sees what the batch we waited for
+  -- committed, so the duplicate check is exact and seqs stay gap-free.
+  RETURN QUERY
+  WITH input AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(batch) AS (
+      id uuid, channel_id text, client_msg_id text, sender_id uuid, body text,
+      created_at timestamptz
+    )) WITH ORDINALITY AS t(id, channel_id, client_msg_id, sender_id, body, created_at, ord)
+  ), fresh AS (
+    SELECT DISTINCT ON (i.sender_id, i.channel_id, i.client_msg_id) i.*
+    FROM input i
+    LEFT JOIN LATERAL (
+      SELECT true AS stored FROM messages m
+      WHERE m.sender_id = i.sender_id AND m.channel_id = i.channel_id
+        AND m.client_msg_id = i.client_msg_id
+      LIMIT 1) s ON true
+    WHERE s.stored IS NULL
+    ORDER BY i.sender_id, i.channel_id, i.client_msg_id, i.ord
+  ), numbered AS (
+    SELECT f.*, row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS rn FROM fresh f
+  ), bumped AS (
+    UPDATE channels c SET last_seq = c.last_seq + n.cnt
+    FROM (SELECT nb.channel_id, count(*) AS cnt FROM numbered nb GROUP BY nb.channel_id) n
+    WHERE c.id = n.channel_id
+    RETURNING c.id, c.last_seq - n.cnt AS base
+  )
+  INSERT INTO messages (channel_id, seq, id, client_msg_id, sender_id, body, created_at)
+  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at
+  FROM numbered n JOIN bumped b ON b.id = n.channel_id
+  ORDER BY n.ord
+  RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
+    messages.sender_id, messages.body, messages.created_at;
+
+  -- Some were stored by an earlier try (a re-read after a crash): return those rows too, for
+  -- re-delivery. This returns the batch's stored rows again; the caller dedupes.
+  GET DIAGNOSTICS inserted = ROW_COUNT;
+  IF inserted = json_array_length(batch) THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
+  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at
+  FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text)
+  CROSS JOIN LATERAL (
+    SELECT * FROM messages m
+    WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+      AND m.client_msg_id = k.client_msg_id
+    LIMIT 1) m;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION persist_partition_batch(
+  batch json, log text, part integer, expected bigint, next bigint
+)
+RETURNS TABLE (
+  channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
+  created_at timestamptz
+)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM advance_persist_offset(log, part, expected, next);
+  RETURN QUERY SELECT * FROM store_message_batch(batch);
+END
+$$;
+-- +goose StatementEnd
