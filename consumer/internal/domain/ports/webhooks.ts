@@ -1,8 +1,16 @@
+/** A message, or an event acting on one (docs/PROTOCOL.md, "Edits, deletes and reactions"). */
+export type WebhookEventType =
+  | "message.created"
+  | "message.edited"
+  | "message.deleted"
+  | "reaction.added"
+  | "reaction.removed";
+
 /** The body of a webhook request (Standard Webhooks' suggested shape). */
 export interface WebhookEvent {
   /** Stable over every retry and copy of the same occurrence: receivers dedupe by it. */
   id: string;
-  type: "message.created";
+  type: WebhookEventType;
   /** When the event is sent (ISO 8601). */
   timestamp: string;
   data: Record<string, unknown>;

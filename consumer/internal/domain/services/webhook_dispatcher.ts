@@ -3,7 +3,7 @@ import { type AcceptedMessage, dedupeKey } from "../../../../shared/domain/messa
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type { DeadLetterQueue } from "../../../../shared/ports/broker.ts";
 import type { LogQueue, LogQueues, QueuedEntry } from "../../../../shared/ports/log_queues.ts";
-import type { WebhookEvent, WebhookSender } from "../ports/webhooks.ts";
+import type { WebhookEvent, WebhookEventType, WebhookSender } from "../ports/webhooks.ts";
 
 export interface WebhookPolicy {
   urls: string[];
@@ -21,11 +21,18 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const EVENT_TYPES: Record<NonNullable<AcceptedMessage["kind"]>, WebhookEventType> = {
+  edit: "message.edited",
+  delete: "message.deleted",
+  react: "reaction.added",
+  unreact: "reaction.removed",
+};
+
 /** Keyed like the log's idempotency: a retried publish stored once is announced under one id. */
-async function messageCreated(m: AcceptedMessage): Promise<WebhookEvent> {
+async function eventOf(m: AcceptedMessage): Promise<WebhookEvent> {
   return {
     id: `evt_${(await sha256Hex(dedupeKey(m))).slice(0, 32)}`,
-    type: "message.created",
+    type: m.kind ? EVENT_TYPES[m.kind] : "message.created",
     timestamp: new Date().toISOString(),
     data: {
       channel: m.channel,
@@ -34,6 +41,8 @@ async function messageCreated(m: AcceptedMessage): Promise<WebhookEvent> {
       sender: m.sender,
       body: m.body,
       sentAt: m.sentAt,
+      // An event names the seq of the message it acts on.
+      ...(m.kind ? { target: m.target } : {}),
     },
   };
 }
@@ -82,7 +91,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(url: string, entry: QueuedEntry): Promise<void> {
-    const event = await messageCreated(entry.message);
+    const event = await eventOf(entry.message);
     try {
       await this.sender.send(url, event);
       entry.ack();
