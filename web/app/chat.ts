@@ -1,10 +1,13 @@
 import {
+  applyEvent,
   type ChannelSummary,
   type MembershipChange,
   type Message,
+  type MessageEvent,
   type Presence,
   RtmClient,
   RtmError,
+  type ShownMessage,
   type Subscription,
   type Typing,
   TYPING_SHOWN_MS,
@@ -12,6 +15,7 @@ import {
 } from "../sdk/mod.ts";
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
+import { MessageActions } from "./message_actions.ts";
 
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,9 +27,11 @@ interface ChannelView {
   id: string;
   kind: ChannelSummary["kind"];
   peer?: string;
+  /** The user owns the channel (may delete anyone's message). */
+  owns: boolean;
   unread: number;
-  /** Loaded messages by seq (history pages and live ones). */
-  messages: Map<number, Message>;
+  /** Loaded messages by seq (history pages and live ones), kept current by their events. */
+  messages: Map<number, ShownMessage>;
   /** The oldest seq loaded; 1 means the whole history is here. */
   oldest?: number;
   historyLoaded: boolean;
@@ -47,7 +53,16 @@ export class Chat {
   /** Ids the directory does not know (deleted accounts): not asked again. */
   private readonly nameless = new Set<string>();
 
-  constructor(private readonly client: RtmClient) {}
+  private readonly actions: MessageActions;
+
+  constructor(private readonly client: RtmClient) {
+    this.actions = new MessageActions(
+      client,
+      () => this.renderMessages(false),
+      (err) => this.showError(err),
+      (id) => this.nameOf(id),
+    );
+  }
 
   async start(): Promise<void> {
     byId("me").textContent = this.client.userId;
@@ -81,6 +96,7 @@ export class Chat {
       id: s.id,
       kind: s.kind,
       peer: s.peer,
+      owns: s.role === "owner",
       unread: s.unread,
       messages: new Map(),
       historyLoaded: false,
@@ -105,6 +121,7 @@ export class Chat {
       view.subscription = await this.client.subscribe(view.id, (m) => this.onMessage(view, m), {
         onPresence: (p) => this.onPresence(view, p),
         onTyping: (t) => this.onTyping(view, t),
+        onEvent: (e) => this.onEvent(view, e),
         onReset: () => this.reload(view),
         // FORBIDDEN: removed from the channel (its membership event follows, or was lost).
         onError: (err) => err.code === "FORBIDDEN" ? this.dropChannel(view) : this.showError(err),
@@ -185,6 +202,15 @@ export class Chat {
     }
   }
 
+  /** An edit, delete or reaction: the loaded message it acts on is shown as it is now. */
+  private onEvent(view: ChannelView, e: MessageEvent): void {
+    const target = view.messages.get(e.target);
+    if (target) view.messages.set(e.target, applyEvent(target, e));
+    if (view !== this.current) return;
+    this.renderMessages(false);
+    this.client.markRead(view.id, e.seq).catch(() => {});
+  }
+
   private onPresence(view: ChannelView, p: Presence): void {
     for (const u of p.joined) view.online.add(u);
     for (const u of p.left) view.online.delete(u);
@@ -243,7 +269,7 @@ export class Chat {
     if (!view) {
       try {
         const created = await this.client.createChannel(id, isPrivate ? "private" : "public");
-        view = this.addChannel({ ...created, id, unread: 0 });
+        view = this.addChannel({ ...created, id, role: "owner", unread: 0 });
       } catch (err) {
         if (!(err instanceof RtmError) || err.code !== "CONFLICT") return this.showError(err);
         // Asked for a private channel: joining whatever has that name would be a silent downgrade.
@@ -445,14 +471,20 @@ export class Chat {
     const delivered = [...view.messages.values()].sort((a, b) => a.seq - b.seq);
     const waiting = [...this.pending.entries()].filter(([, p]) => p.channel === view.id);
     byId("messages").replaceChildren(
-      ...delivered.map((m) => this.messageItem(m.sender, m.body, m.sentAt, false)),
+      ...delivered.map((m) => this.messageItem(m.sender, m.body, m.sentAt, false, m)),
       ...waiting.map(([, p]) => this.messageItem(this.client.userId, p.body, undefined, true)),
     );
     byId("load-older").hidden = !view.oldest || view.oldest <= 1;
     if (scrollToEnd || atEnd) scroller.scrollTop = scroller.scrollHeight;
   }
 
-  private messageItem(sender: string, body: string, sentAt: string | undefined, pending: boolean) {
+  private messageItem(
+    sender: string,
+    body: string,
+    sentAt: string | undefined,
+    pending: boolean,
+    delivered?: ShownMessage,
+  ) {
     const who = el("button", {
       class: "sender",
       text: this.nameOf(sender),
@@ -468,7 +500,9 @@ export class Chat {
       "li",
       { class: pending ? "message pending" : "message" },
       el("div", { class: "meta" }, who, el("time", { text: when })),
-      el("p", { class: "body", text: body }),
+      ...delivered && this.current
+        ? this.actions.render(this.current.id, delivered, this.current.owns)
+        : [el("p", { class: "body", text: body })],
     );
   }
 

@@ -3,6 +3,7 @@ import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
 import { type Profile, Profiles } from "./profiles.ts";
+import type { ShownMessage } from "./message_state.ts";
 import { Publisher, type PublishOptions } from "./publisher.ts";
 import { ServiceSocket, type SocketState } from "./socket.ts";
 import {
@@ -69,13 +70,16 @@ export interface LoginResult {
 export type MembershipChange = Omit<MembershipFrame, "type">;
 
 export interface HistoryPage {
-  messages: Message[];
+  /** As they are now: edited text (`editedAt`), tombstones (`deleted`), `reactions`. */
+  messages: ShownMessage[];
   lastSeq: number;
 }
 
 export interface ChannelSummary {
   id: string;
   kind: "public" | "private" | "direct";
+  /** The user's role: an owner may delete anyone's message. */
+  role?: "owner" | "member";
   lastSeq: number;
   unread: number;
   /** For a direct channel: the other user's id. */
@@ -221,6 +225,34 @@ export class RtmClient {
    */
   publish(channel: string, body: string, options?: PublishOptions): Promise<AckFrame> {
     return this.publisher.publish(channel, body, options);
+  }
+
+  /**
+   * Replaces the text of the user's own message `seq` (others get it in `onEvent`). Acked and
+   * retried like a publish; FORBIDDEN for another's message, NOT_FOUND for none or a deleted one.
+   */
+  edit(channel: string, seq: number, body: string, options?: PublishOptions): Promise<AckFrame> {
+    return this.publisher.publish(channel, body, options, { kind: "edit", target: seq });
+  }
+
+  /** Deletes message `seq` (the user's own, or any in a channel the user owns): a tombstone. */
+  delete(channel: string, seq: number, options?: PublishOptions): Promise<AckFrame> {
+    return this.publisher.publish(channel, "", options, { kind: "delete", target: seq });
+  }
+
+  /** Adds the user's `emoji` to message `seq` (once per user and emoji). */
+  react(channel: string, seq: number, emoji: string, options?: PublishOptions): Promise<AckFrame> {
+    return this.publisher.publish(channel, emoji, options, { kind: "react", target: seq });
+  }
+
+  /** Takes the user's `emoji` off message `seq`. */
+  unreact(
+    channel: string,
+    seq: number,
+    emoji: string,
+    options?: PublishOptions,
+  ): Promise<AckFrame> {
+    return this.publisher.publish(channel, emoji, options, { kind: "unreact", target: seq });
   }
 
   /** Every message of `channel` exactly once, in seq order, across reconnects. */

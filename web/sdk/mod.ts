@@ -22,6 +22,13 @@ export {
   type User,
 } from "./client.ts";
 export { type ErrorCode, RtmError } from "./errors.ts";
+export {
+  applyEvent,
+  type MessageEvent,
+  type MessageState,
+  type Reaction,
+  type ShownMessage,
+} from "./message_state.ts";
 export type { Profile } from "./profiles.ts";
 export type { PublishOptions } from "./publisher.ts";
 export {

@@ -1,4 +1,5 @@
-import type { AckFrame, ServerFrame } from "../../shared/protocol/frames.ts";
+import type { EventKind } from "../../shared/domain/message_event.ts";
+import type { AckFrame, PublishFrame, ServerFrame } from "../../shared/protocol/frames.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 
@@ -16,7 +17,7 @@ export interface PublisherOptions {
 }
 
 interface Pending {
-  frame: { id: string; type: "publish"; channel: string; clientMsgId: string; body: string };
+  frame: PublishFrame & { id: string; clientMsgId: string };
   attempts: number;
   resolve(ack: AckFrame): void;
   reject(err: RtmError): void;
@@ -37,10 +38,23 @@ export class Publisher {
     private readonly opts: PublisherOptions,
   ) {}
 
-  publish(channel: string, body: string, options: PublishOptions = {}): Promise<AckFrame> {
+  /** A message, or with `event` an edit, delete or reaction of the message at its target seq. */
+  publish(
+    channel: string,
+    body: string,
+    options: PublishOptions = {},
+    event?: { kind: EventKind; target: number },
+  ): Promise<AckFrame> {
     const clientMsgId = options.clientMsgId ?? crypto.randomUUID();
     // The request id is the clientMsgId: replies correlate without a second table.
-    const frame = { id: clientMsgId, type: "publish" as const, channel, clientMsgId, body };
+    const frame = {
+      id: clientMsgId,
+      type: "publish" as const,
+      channel,
+      clientMsgId,
+      body,
+      ...event,
+    };
     if (new TextEncoder().encode(JSON.stringify(frame)).length > this.opts.maxFrameBytes) {
       return Promise.reject(new RtmError("TOO_LARGE", "message too large"));
     }

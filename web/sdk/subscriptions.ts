@@ -6,6 +6,7 @@ import type {
   TypingEventFrame,
 } from "../../shared/protocol/frames.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
+import type { MessageEvent } from "./message_state.ts";
 import { RtmError } from "./errors.ts";
 
 export type Message = Omit<MessageFrame, "type">;
@@ -20,6 +21,12 @@ const TYPING_REPEAT_MS = 3_000;
 export interface SubscribeOptions {
   /** Deliver every message after this seq first (e.g. the last one of a history page). */
   since?: number;
+  /**
+   * An edit, delete or reaction of an earlier message (`target`), in the channel's seq order
+   * with its messages (keep them current with `applyEvent`). Without it, events are skipped;
+   * they never reach `onMessage`.
+   */
+  onEvent?(event: MessageEvent): void;
   /** Who joined or left the channel (users' first socket opened, last one closed). */
   onPresence?(presence: Presence): void;
   /** Another user is typing in the channel: show it for TYPING_SHOWN_MS unless repeated. */
@@ -196,7 +203,8 @@ export class Subscriptions {
     }
     entry.lastSeq = frame.seq;
     const { type: _, ...message } = frame;
-    entry.onMessage(message);
+    if (message.kind) entry.opts.onEvent?.(message as MessageEvent);
+    else entry.onMessage(message);
     return true;
   }
 

@@ -1,0 +1,106 @@
+import type { RtmClient, ShownMessage } from "../sdk/mod.ts";
+import { el } from "./dom.ts";
+
+/** The one reaction the page offers; reactions others gave show whatever they are. */
+const QUICK_REACTION = "👍";
+
+/**
+ * A delivered message's body and what can be done to it: the "edited" mark, a tombstone for a
+ * deleted one, reaction counts (their title says who), and edit, delete and react controls. An
+ * edit in progress survives the re-renders a live message causes (its draft is kept here).
+ */
+export class MessageActions {
+  private editing?: { channel: string; seq: number; draft: string };
+
+  constructor(
+    private readonly client: RtmClient,
+    private readonly rerender: () => void,
+    private readonly showError: (err: unknown) => void,
+    private readonly nameOf: (userId: string) => string,
+  ) {}
+
+  /** The nodes below a message's meta line; `owns`: the user may delete anyone's message here. */
+  render(channel: string, m: ShownMessage, owns: boolean): Node[] {
+    if (m.deleted) return [el("p", { class: "tombstone", text: "This message was deleted." })];
+    const mine = m.sender === this.client.userId;
+    const editing = this.editing?.channel === channel && this.editing.seq === m.seq;
+    const body = editing ? this.editor(channel, m) : el("p", { class: "body", text: m.body });
+    const controls = el("div", { class: "actions" });
+    for (const r of m.reactions ?? []) {
+      const reacted = r.users.includes(this.client.userId);
+      controls.append(el("button", {
+        class: reacted ? "reaction mine" : "reaction",
+        text: `${r.emoji} ${r.count}`,
+        title: r.users.map(this.nameOf).join(", "),
+        onClick: () =>
+          this.run(
+            reacted
+              ? this.client.unreact(channel, m.seq, r.emoji)
+              : this.client.react(channel, m.seq, r.emoji),
+          ),
+      }));
+    }
+    if (!m.reactions?.some((r) => r.emoji === QUICK_REACTION)) {
+      controls.append(el("button", {
+        class: "react",
+        text: `+${QUICK_REACTION}`,
+        title: "react",
+        onClick: () => this.run(this.client.react(channel, m.seq, QUICK_REACTION)),
+      }));
+    }
+    if (mine && !editing) {
+      controls.append(el("button", {
+        class: "edit",
+        text: "edit",
+        onClick: () => {
+          this.editing = { channel, seq: m.seq, draft: m.body };
+          this.rerender();
+        },
+      }));
+    }
+    if (mine || owns) {
+      controls.append(el("button", {
+        class: "delete",
+        text: "delete",
+        onClick: () => this.run(this.client.delete(channel, m.seq)),
+      }));
+    }
+    return [body, m.editedAt ? el("span", { class: "edited", text: "edited" }) : null, controls]
+      .filter((n) => n !== null);
+  }
+
+  private editor(channel: string, m: ShownMessage): HTMLFormElement {
+    const box = el("textarea", { class: "edit-box" });
+    box.value = this.editing!.draft;
+    box.addEventListener("input", () => this.editing && (this.editing.draft = box.value));
+    const cancel = el("button", {
+      class: "cancel",
+      text: "cancel",
+      onClick: () => {
+        this.editing = undefined;
+        this.rerender();
+      },
+    });
+    cancel.type = "button"; // not the form's submit
+    const form = el(
+      "form",
+      { class: "editor" },
+      box,
+      el("button", { class: "save", text: "save" }),
+      cancel,
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = box.value;
+      this.editing = undefined;
+      this.rerender();
+      if (text.trim() && text !== m.body) this.run(this.client.edit(channel, m.seq, text));
+    });
+    return form;
+  }
+
+  /** The new state arrives as an event on the subscription; only a refusal shows here. */
+  private run(request: Promise<unknown>): void {
+    request.then(() => this.showError(undefined), (err) => this.showError(err));
+  }
+}
