@@ -142,29 +142,18 @@ Deno.test("message events: authorized before the ack, replayed exactly once in s
     });
 
     await t.step("over HTTP the same rules answer with their status", async () => {
-      const post = (token: string, body: unknown) =>
-        api(system.producerUrl, token, "POST", "/v1/channels/team/messages", body);
-      const forbidden = await post(bob.token, {
-        clientMsgId: "http-1",
-        body: "x",
-        kind: "edit",
-        target: 3,
-      });
+      const edit = (token: string, clientMsgId: string, target: number, body: string) =>
+        api(system.producerUrl, token, "POST", "/v1/channels/team/messages", {
+          clientMsgId,
+          body,
+          kind: "edit",
+          target,
+        });
+      const forbidden = await edit(bob.token, "http-1", 3, "x");
       assert.equal(forbidden.status, 403);
       assert.equal(forbidden.body.error.code, "FORBIDDEN");
-      const missing = await post(ada.token, {
-        clientMsgId: "http-2",
-        body: "x",
-        kind: "edit",
-        target: 500,
-      });
-      assert.equal(missing.status, 404);
-      const own = await post(ada.token, {
-        clientMsgId: "http-3",
-        body: "ada three, edited",
-        kind: "edit",
-        target: 3,
-      });
+      assert.equal((await edit(ada.token, "http-2", 500, "x")).status, 404);
+      const own = await edit(ada.token, "http-3", 3, "ada three, edited");
       assert.equal(own.status, 202, JSON.stringify(own.body));
     });
   } finally {
