@@ -159,6 +159,26 @@ Deno.test("server API over gRPC: the producer publishes, a consumer serves the r
         reader,
       );
       assert.deepEqual(afterZero.messages.map((m) => m.seq), [1], "after: 0 is the oldest page");
+
+      // History is the current state: alice edits the message published in her name.
+      const edit = await fetch(`${system.producerUrl}/v1/channels/${room}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ clientMsgId: "g-3", kind: "edit", target: 1, body: "one, edited" }),
+      });
+      assert.equal(edit.status, 202, await edit.text());
+      type Shown = { seq: number; body: string; edited_at: string; deleted: boolean };
+      let current: Shown[] = [];
+      await eventually("the edit stored", async () => {
+        current =
+          (await consumer.call<{ messages: Shown[] }>("GetHistory", { channel: room }, reader))
+            .messages;
+        return current[0].edited_at !== "";
+      });
+      assert.deepEqual(current.map((m) => [m.seq, m.body, m.deleted]), [
+        [1, "one, edited", false],
+        [2, "two", false],
+      ]);
     });
 
     await t.step("GetPresence, UnsubscribeUser, DisconnectUser, RemoveMember", async () => {
