@@ -134,3 +134,21 @@ Deno.test("message events: history pages count messages, not events", async () =
     assert.deepEqual(forward.map((m) => m.seq), [2, 8]);
   });
 });
+
+Deno.test("message events: a clientMsgId already stored as a message stays that message", async () => {
+  await withStore(async ({ store, bob }) => {
+    const first = row(bob, "bob's first");
+    await store.storeBatch([first, row(bob, "bob's second")]);
+    // The producer lets a stored clientMsgId through as a retry; reused for an edit (of the
+    // sender's own other message, which an edit could change), it is still the message it was.
+    const [again] = await store.storeBatch([
+      { ...first, id: crypto.randomUUID(), body: "changed", kind: "edit", target: 2 },
+    ]);
+    assert.deepEqual([again.seq, again.kind, again.body], [1, undefined, "bob's first"]);
+    const shown = await page(store);
+    assert.deepEqual(shown.map((m) => [m.body, m.editedAt]), [
+      ["bob's first", undefined],
+      ["bob's second", undefined],
+    ]);
+  });
+});
