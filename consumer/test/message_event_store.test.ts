@@ -112,11 +112,14 @@ Deno.test("message events: a delete takes the text of its message's edits with i
     await store.storeBatch([row(ada, "secret")]);
     await store.storeBatch([row(ada, "still secret", { kind: "edit", target: 1 })]);
     await store.storeBatch([row(ada, "", { kind: "delete", target: 1 })]);
-    const replay = await store.range("c", 0, 3, 10);
+    // An edit acked before the delete was stored, stored after it.
+    await store.storeBatch([row(ada, "late secret", { kind: "edit", target: 1 })]);
+    const replay = await store.range("c", 0, 4, 10);
     assert.deepEqual(replay.map((m) => [m.seq, m.kind, m.body]), [
       [1, undefined, ""],
       [2, "edit", ""],
       [3, "delete", ""],
+      [4, "edit", ""],
     ]);
   });
 });

@@ -98,6 +98,13 @@ BEGIN
       WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
         AND t.sender_id = ev.sender_id AND t.deleted_at IS NULL
         AND coalesce(t.edited_seq, 0) < ev.seq;
+      -- Acked before a delete was stored, stored after it: its text goes too.
+      IF NOT FOUND THEN
+        UPDATE messages e SET body = ''
+        WHERE e.channel_id = ev.channel_id AND e.seq = ev.seq AND EXISTS (
+          SELECT 1 FROM messages t WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq
+            AND t.deleted_at IS NOT NULL);
+      END IF;
     ELSIF ev.kind = 'delete' THEN
       UPDATE messages t SET body = '', deleted_at = ev.created_at
       WHERE t.channel_id = ev.channel_id AND t.seq = ev.target_seq AND t.kind = 'message'
