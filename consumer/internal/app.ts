@@ -17,6 +17,7 @@ import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
+import { mountSearchRoutes } from "./adapters/inbound/search_routes.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
@@ -31,6 +32,7 @@ import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
+import type { MessageSearch } from "./domain/ports/message_search.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
@@ -57,6 +59,7 @@ export interface ConsumerDeps {
     logQueues?: LogQueues;
   };
   store: MessageStore;
+  search: MessageSearch;
   directory: ChannelDirectory;
   /** The same directory without the users' hourly creation quota, for the server API. */
   serverDirectory: ChannelDirectory;
@@ -215,6 +218,7 @@ export async function startConsumer(
     verifier: deps.verifier,
     channels: new ChannelService(deps.directory, membershipEvents),
   });
+  mountSearchRoutes(app, { verifier: deps.verifier, search: deps.search, rate: config.searchRate });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   const sse = new SseServer(
     hub,

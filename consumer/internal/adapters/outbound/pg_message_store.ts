@@ -8,7 +8,8 @@ import {
   StoreError,
 } from "../../domain/ports/message_store.ts";
 
-interface Row {
+/** A `messages` row as the store and search select it. */
+export interface Row {
   channel_id: string;
   seq: number;
   id: string;
@@ -18,7 +19,7 @@ interface Row {
   created_at: Date;
 }
 
-function toStored(r: Row): StoredMessage {
+export function toStored(r: Row): StoredMessage {
   return {
     channel: r.channel_id,
     seq: r.seq,
