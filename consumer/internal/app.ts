@@ -36,6 +36,7 @@ import type { MessageSearch } from "./domain/ports/message_search.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { ReadReceiptRelay } from "./domain/services/read_receipts.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
@@ -126,6 +127,12 @@ export async function startConsumer(
     const { channel, userId } = parsed.data;
     users.send(userId, { type: "membership", channel, change: "added" });
   });
+  const receipts = new ReadReceiptRelay(deps.broker.signals, deps.roster, {
+    toUser: (userId, frame) => users.send(userId, frame),
+    toSubscriber: (userId, frame) =>
+      users.send(userId, frame, (s) => hub.isSubscribed(s, frame.channel)),
+  }, logger.child({ component: "receipts" }));
+  receipts.start();
   const stopResync = startResyncTimer(() => hub.resync(), config.delivery.resyncMs, logger);
 
   const persist = new PersistService(
@@ -216,7 +223,7 @@ export async function startConsumer(
   };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, membershipEvents),
+    channels: new ChannelService(deps.directory, membershipEvents, receipts),
   });
   mountSearchRoutes(app, { verifier: deps.verifier, search: deps.search, rate: config.searchRate });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
@@ -275,6 +282,7 @@ export async function startConsumer(
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();
+      receipts.stop();
       await socketServer.closeAll();
       await Promise.all([server.shutdown(), grpc?.stop()]);
     },

@@ -148,7 +148,12 @@ export class PgChannelDirectory implements ChannelDirectory {
     );
     if (!row) return { kind: "not-member" };
     if (row.last_read_seq !== null) {
-      return { kind: "moved", lastSeq: row.last_seq, lastReadSeq: row.last_read_seq };
+      return {
+        kind: "moved",
+        lastSeq: row.last_seq,
+        lastReadSeq: row.last_read_seq,
+        channelKind: row.kind,
+      };
     }
     if (seq <= row.last_seq) return { kind: "not-member" };
     // Ahead of the channel: said only to whoever may read it (the head is no outsider's business).

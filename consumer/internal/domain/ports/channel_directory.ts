@@ -23,7 +23,7 @@ export type Creation = "created" | "exists" | "quota";
 
 /** What moving a read marker came to. */
 export type ReadMarker =
-  | { kind: "moved"; lastSeq: number; lastReadSeq: number }
+  | { kind: "moved"; lastSeq: number; lastReadSeq: number; channelKind: ChannelKind }
   /** Not a member of a private or direct channel, or no such channel: one answer for all. */
   | { kind: "not-member" }
   | { kind: "ahead"; lastSeq: number };
