@@ -16,6 +16,8 @@ export interface MyChannel extends ChannelInfo {
   unread: number;
   /** For a direct channel, the other user. */
   peer?: string;
+  /** For a direct channel, the other user's read marker ("seen" up to there). */
+  peerLastReadSeq?: number;
 }
 
 /** What creating a channel came to: `quota` when the user created their hourly share already. */
