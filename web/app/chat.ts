@@ -420,8 +420,13 @@ export class Chat {
       scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
     });
     byId("menu").addEventListener("click", () => byId("sidebar").classList.toggle("open"));
-    bindSearch(this.client, (channel, seq) => this.jumpTo(channel, seq), (err) => {
-      this.showError(err);
+    bindSearch(this.client, {
+      jump: (channel, seq) => this.jumpTo(channel, seq),
+      label: (channel) => {
+        const view = this.channels.get(channel);
+        return view ? this.label(view) : `# ${channel}`;
+      },
+      showError: (err) => this.showError(err),
     });
   }
 

@@ -10,8 +10,12 @@ const SNIPPET_CHARS = 120;
  */
 export function bindSearch(
   client: RtmClient,
-  jump: (channel: string, seq: number) => Promise<void>,
-  showError: (err: unknown) => void,
+  { jump, label, showError }: {
+    jump: (channel: string, seq: number) => Promise<void>;
+    /** How the page names a channel ("# general", "@ Ada"). */
+    label: (channel: string) => string;
+    showError: (err: unknown) => void;
+  },
 ): void {
   const form = byId<HTMLFormElement>("search");
   const list = byId("search-results");
@@ -25,8 +29,8 @@ export function bindSearch(
       {},
       el("button", {
         class: "result",
-        title: `#${m.channel}, message ${m.seq}`,
-        text: `#${m.channel} · ${m.body.slice(0, SNIPPET_CHARS)}`,
+        title: `${label(m.channel)}, message ${m.seq}`,
+        text: `${label(m.channel)} · ${m.body.slice(0, SNIPPET_CHARS)}`,
         onClick: () => void jump(m.channel, m.seq),
       }),
     );

@@ -50,7 +50,7 @@ browserTest(
     const result = page.locator("#search-results .result", { hasText: "purple elephant" });
     await result.waitFor();
     assert.deepEqual(await page.locator("#search-results .result").allTextContents(), [
-      "#general · the purple elephant dances",
+      "# general · the purple elephant dances",
     ]);
     await result.click();
 
