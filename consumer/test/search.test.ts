@@ -129,6 +129,10 @@ Deno.test("search: full-text over the caller's channels now, paged, bounded, rat
       const forged = await search(alice.token, { query: "zebra", before: "not-a-cursor" });
       assert.equal(forged.status, 400);
       assert.equal(forged.body.error.code, "INVALID");
+      // Well-formed, but not a time the database reads: still INVALID, not a 5xx.
+      const odd = btoa(JSON.stringify({ at: "not a time", channel: town, seq: 1 }))
+        .replaceAll("=", "");
+      assert.equal((await search(alice.token, { query: "zebra", before: odd })).status, 400);
       // Any text is a query, never a syntax error: operators are taken as words or dropped.
       for (const odd of ["'):*&|!<->\"", "zebra & !", "or", "\\", "-zebra"]) {
         const res = await search(alice.token, { query: odd });

@@ -31,6 +31,12 @@ export class PgMessageSearch implements MessageSearch {
     try {
       const rows = await this.sql.begin(async (tx) => {
         await tx.unsafe(`set local statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
+        const inChannel = channel === undefined ? tx`` : tx`and m.channel_id = ${channel}`;
+        // The cursor's instant as text: the driver would round a timestamptz parameter through a
+        // JS Date (milliseconds), and throw on a forged one instead of the database refusing it.
+        const older = after === undefined ? tx`` : tx`
+          and (m.created_at, m.channel_id, m.seq)
+            < (${after.at}::text::timestamptz, ${after.channel}, ${after.seq})`;
         return await tx<(Row & { at: string })[]>`
           select m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at,
             m.created_at::text as at
@@ -38,11 +44,7 @@ export class PgMessageSearch implements MessageSearch {
           join channel_members cm on cm.channel_id = m.channel_id and cm.user_id = ${userId}
           where to_tsvector('simple'::regconfig, m.body)
               @@ websearch_to_tsquery('simple'::regconfig, ${query})
-            ${channel === undefined ? tx`` : tx`and m.channel_id = ${channel}`}
-            ${
-          after === undefined ? tx`` : tx`and (m.created_at, m.channel_id, m.seq)
-                < (${after.at}::timestamptz, ${after.channel}, ${after.seq})`
-        }
+            ${inChannel} ${older}
           order by m.created_at desc, m.channel_id desc, m.seq desc
           limit ${limit}`;
       });
