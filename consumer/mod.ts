@@ -17,6 +17,7 @@ import {
 } from "./internal/adapters/outbound/pg_channel_directory.ts";
 import { PgChannelRoster } from "./internal/adapters/outbound/pg_channel_roster.ts";
 import { PgHistoryPruner } from "./internal/adapters/outbound/pg_history_pruner.ts";
+import { PgMessageSearch } from "./internal/adapters/outbound/pg_message_search.ts";
 import { PgMessageStore } from "./internal/adapters/outbound/pg_message_store.ts";
 import {
   type ConsumerDeps,
@@ -46,6 +47,7 @@ export function startConsumer(
   return startConsumerApp(config, {
     ...rest,
     store: new PgMessageStore(sql),
+    search: new PgMessageSearch(sql),
     directory: new PgChannelDirectory(sql, policy.channelsPerHour),
     serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
     roster: new PgChannelRoster(sql),

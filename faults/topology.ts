@@ -70,6 +70,7 @@ export async function startTopology(
       // turn those into 429s. That budget has its own test (consumer/test/limits.test.ts).
       API_RATE_PER_SECOND: "100000",
       API_RATE_BURST: "100000",
+      SEARCH_RATE_PER_MINUTE: "100000",
       ...(cluster ? { STREAM_REPLICAS: "3" } : {}),
       ...env,
     },

@@ -32,6 +32,8 @@ export const ConsumerSettingsSchema = z.object({
   /** Channel API requests (channels, members, read markers, history, DMs) per user. */
   API_RATE_PER_SECOND: env.positiveInt(20),
   API_RATE_BURST: env.positiveInt(60),
+  /** Message searches per user and minute (each is a full-text query, dearer than the rest). */
+  SEARCH_RATE_PER_MINUTE: env.positiveInt(30),
   /** Presence frames per channel and second, at most, whatever the churn (changes coalesce). */
   PRESENCE_FLUSHES_PER_SECOND: z.coerce.number().int().min(1).max(100).default(4),
   /** A killed instance's users leave every channel within this time (heartbeats every TTL/3). */
@@ -75,6 +77,7 @@ export interface ConsumerConfig {
     subscribeRate: Rate;
   };
   apiRate: Rate;
+  searchRate: Rate;
   presence: { ttlMs: number; flushesPerSecond: number };
   delivery: { resyncMs: number };
   /** Where the chat page calls auth and the producer. */
@@ -108,6 +111,7 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
       subscribeRate: { perSecond: e.SUBSCRIBE_RATE_PER_SECOND, burst: e.SUBSCRIBE_RATE_BURST },
     },
     apiRate: { perSecond: e.API_RATE_PER_SECOND, burst: e.API_RATE_BURST },
+    searchRate: { perSecond: e.SEARCH_RATE_PER_MINUTE / 60, burst: e.SEARCH_RATE_PER_MINUTE },
     presence: { ttlMs: e.PRESENCE_TTL_MS, flushesPerSecond: e.PRESENCE_FLUSHES_PER_SECOND },
     delivery: { resyncMs: e.DELIVERY_RESYNC_MS },
     web: {

@@ -17,6 +17,7 @@ import { pageAssets } from "../../web/page_assets.ts";
 import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
+import { mountSearchRoutes } from "./adapters/inbound/search_routes.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
@@ -31,9 +32,11 @@ import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
 import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
+import type { MessageSearch } from "./domain/ports/message_search.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { ReadReceiptRelay } from "./domain/services/read_receipts.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
@@ -57,6 +60,7 @@ export interface ConsumerDeps {
     logQueues?: LogQueues;
   };
   store: MessageStore;
+  search: MessageSearch;
   directory: ChannelDirectory;
   /** The same directory without the users' hourly creation quota, for the server API. */
   serverDirectory: ChannelDirectory;
@@ -123,6 +127,12 @@ export async function startConsumer(
     const { channel, userId } = parsed.data;
     users.send(userId, { type: "membership", channel, change: "added" });
   });
+  const receipts = new ReadReceiptRelay(deps.broker.signals, deps.roster, {
+    toUser: (userId, frame) => users.send(userId, frame),
+    toSubscriber: (userId, frame) =>
+      users.send(userId, frame, (s) => hub.isSubscribed(s, frame.channel)),
+  }, logger.child({ component: "receipts" }));
+  receipts.start();
   const stopResync = startResyncTimer(() => hub.resync(), config.delivery.resyncMs, logger);
 
   const persist = new PersistService(
@@ -213,8 +223,9 @@ export async function startConsumer(
   };
   mountChannelRoutes(app, {
     verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, membershipEvents),
+    channels: new ChannelService(deps.directory, membershipEvents, receipts),
   });
+  mountSearchRoutes(app, { verifier: deps.verifier, search: deps.search, rate: config.searchRate });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   const sse = new SseServer(
     hub,
@@ -271,6 +282,7 @@ export async function startConsumer(
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();
+      receipts.stop();
       await socketServer.closeAll();
       await Promise.all([server.shutdown(), grpc?.stop()]);
     },

@@ -205,6 +205,7 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
         lastReadSeq: 0,
         unread: 3,
         peer: alice.userId,
+        peerLastReadSeq: 0,
       });
       assert.ok(!mine.body.channels.some((c: { id: string }) => c.id === "team"), "bob left team");
 
@@ -217,6 +218,8 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
       // Alice's marker is her own.
       const hers = await api(c1, alice.token, "GET", "/v1/channels");
       assert.equal(hers.body.channels.find((c: { id: string }) => c.id === dm).unread, 3);
+      // ...and she sees how far Bob read ("seen").
+      assert.equal(hers.body.channels.find((c: { id: string }) => c.id === dm).peerLastReadSeq, 2);
 
       for (const bad of [{ seq: 4 }, { seq: -1 }, { seq: 1.5 }, { seq: "2" }, {}]) {
         const res = await api(c0, bob.token, "POST", `/v1/channels/${dm}/read`, bad);

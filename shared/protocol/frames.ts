@@ -96,6 +96,11 @@ export type PresenceFrame = {
 export type TypingEventFrame = { type: "typing"; channel: string; user: string };
 /** The user was added to `channel` (a DM opened with them, say) or removed from it. */
 export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
+/**
+ * `user`'s read marker in `channel` is now `seq`: to their own sockets, and in DMs and small private
+ * channels to the other members' subscribed ones ("seen").
+ */
+export type ReceiptFrame = { type: "receipt"; channel: string; user: string; seq: number };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
 /** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
 export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
@@ -108,6 +113,7 @@ export type ServerFrame =
   | PresenceFrame
   | TypingEventFrame
   | MembershipFrame
+  | ReceiptFrame
   | PongFrame
   | RefreshedFrame;
 

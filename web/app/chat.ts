@@ -5,6 +5,7 @@ import {
   type Message,
   type MessageEvent,
   type Presence,
+  type Receipt,
   RtmClient,
   RtmError,
   type ShownMessage,
@@ -16,8 +17,13 @@ import {
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
 import { MessageActions } from "./message_actions.ts";
+import { seenSeq, unreadAfterRead } from "./receipts.ts";
+import { bindSearch } from "./search.ts";
 
 const PAGE = 50;
+/** A search result is found by loading older pages, this many of this size at most. */
+const JUMP_PAGES = 20;
+const JUMP_PAGE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_CHANNEL = "general";
 /** The channel open last in this tab, opened again after a reload. */
@@ -30,6 +36,11 @@ interface ChannelView {
   /** The user owns the channel (may delete anyone's message). */
   owns: boolean;
   unread: number;
+  /** The newest seq known, and this user's read marker (moved by any of their tabs). */
+  lastSeq: number;
+  readSeq: number;
+  /** In a DM: how far the other user has read. */
+  peerReadSeq: number;
   /** Loaded messages by seq (history pages and live ones), kept current by their events. */
   messages: Map<number, ShownMessage>;
   /** The oldest seq loaded; 1 means the whole history is here. */
@@ -52,6 +63,8 @@ export class Chat {
   private batch?: Set<string>;
   /** Ids the directory does not know (deleted accounts): not asked again. */
   private readonly nameless = new Set<string>();
+  /** The message a search result jumped to, marked until another jump. */
+  private found?: { channel: string; seq: number };
 
   private readonly actions: MessageActions;
 
@@ -80,6 +93,7 @@ export class Chat {
     }
     await Promise.all([...this.channels.values()].map((c) => this.follow(c)));
     this.client.onMembership((m) => void this.onMembership(m));
+    this.client.onReceipt((r) => this.onReceipt(r));
     const last = this.channels.get(sessionStorage.getItem(CURRENT_KEY) ?? "");
     await this.open(last ?? this.channels.get(DEFAULT_CHANNEL)!);
   }
@@ -98,6 +112,9 @@ export class Chat {
       peer: s.peer,
       owns: s.role === "owner",
       unread: s.unread,
+      lastSeq: s.lastSeq,
+      readSeq: s.lastSeq - s.unread,
+      peerReadSeq: s.peerLastReadSeq ?? 0,
       messages: new Map(),
       historyLoaded: false,
       online: new Set(),
@@ -174,10 +191,10 @@ export class Chat {
     }, () => this.renderPresence());
   }
 
-  private async loadOlder(view: ChannelView): Promise<void> {
+  private async loadOlder(view: ChannelView, limit = PAGE): Promise<void> {
     try {
       const page = await this.client.history(view.id, {
-        limit: PAGE,
+        limit,
         ...(view.oldest ? { before: view.oldest } : {}),
       });
       for (const m of page.messages) view.messages.set(m.seq, m);
@@ -191,12 +208,13 @@ export class Chat {
 
   private onMessage(view: ChannelView, m: Message): void {
     view.messages.set(m.seq, m);
+    view.lastSeq = Math.max(view.lastSeq, m.seq);
     this.stopTyping(view, m.sender); // their message is what they were typing
     this.pending.delete(m.clientMsgId);
     if (view === this.current) {
       this.renderMessages(false);
       this.markRead(view);
-    } else if (m.sender !== this.client.userId) {
+    } else if (m.sender !== this.client.userId && m.seq > view.readSeq) {
       view.unread++;
       this.renderChannels();
     }
@@ -230,6 +248,40 @@ export class Chat {
     if (view === this.current) this.renderTyping();
   }
 
+  /** A read marker moved: this user's on another tab (unread syncs), or a DM peer's ("seen"). */
+  private onReceipt(r: Receipt): void {
+    const view = this.channels.get(r.channel);
+    if (!view) return;
+    if (r.user === this.client.userId) {
+      view.readSeq = Math.max(view.readSeq, r.seq);
+      view.unread = unreadAfterRead(view.unread, view.lastSeq, view.readSeq);
+      this.renderChannels();
+    } else if (view.kind === "direct" && r.seq > view.peerReadSeq) {
+      view.peerReadSeq = r.seq;
+      if (view === this.current) this.renderMessages(false);
+    }
+  }
+
+  /**
+   * Opens `channel` with the message `seq` in view and marked, loading older pages until it is
+   * there (a bounded number: further back, the user is told so).
+   */
+  async jumpTo(channel: string, seq: number): Promise<void> {
+    const view = this.channels.get(channel);
+    if (!view) return this.showError(new RtmError("NOT_FOUND", `you are not in ${channel}`));
+    this.found = { channel, seq };
+    await this.open(view);
+    for (let i = 0; i < JUMP_PAGES && !view.messages.has(seq) && (view.oldest ?? 1) > 1; i++) {
+      await this.loadOlder(view, JUMP_PAGE);
+    }
+    this.renderMessages(false);
+    const item = document.querySelector(`#messages [data-seq="${seq}"]`);
+    if (!item) {
+      return this.showError(new RtmError("NOT_FOUND", "that message is too far back to show"));
+    }
+    item.scrollIntoView({ block: "center" });
+  }
+
   /** The server could not replay what was missed: start this channel over from history. */
   private async reload(view: ChannelView): Promise<void> {
     view.messages.clear();
@@ -241,6 +293,7 @@ export class Chat {
   private markRead(view: ChannelView): void {
     const last = Math.max(0, ...view.messages.keys());
     view.unread = 0;
+    view.readSeq = Math.max(view.readSeq, last);
     this.renderChannels();
     if (last > 0) this.client.markRead(view.id, last).catch(() => {});
   }
@@ -290,7 +343,13 @@ export class Chat {
   private async openDirect(userId: string): Promise<void> {
     try {
       const dm = await this.client.openDirect(userId);
-      const view = this.addChannel({ ...dm, peer: dm.peer ?? userId, unread: 0 });
+      // Opening a DM answers its id and kind, no lastSeq: it starts with nothing read or unread.
+      const view = this.addChannel({
+        ...dm,
+        lastSeq: dm.lastSeq ?? 0,
+        peer: dm.peer ?? userId,
+        unread: 0,
+      });
       await this.follow(view);
       await this.open(view);
     } catch (err) {
@@ -387,6 +446,14 @@ export class Chat {
       scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
     });
     byId("menu").addEventListener("click", () => byId("sidebar").classList.toggle("open"));
+    bindSearch(this.client, {
+      jump: (channel, seq) => this.jumpTo(channel, seq),
+      label: (channel) => {
+        const view = this.channels.get(channel);
+        return view ? this.label(view) : `# ${channel}`;
+      },
+      showError: (err) => this.showError(err),
+    });
   }
 
   private label(view: ChannelView): string {
@@ -470,8 +537,18 @@ export class Chat {
     const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
     const delivered = [...view.messages.values()].sort((a, b) => a.seq - b.seq);
     const waiting = [...this.pending.entries()].filter(([, p]) => p.channel === view.id);
+    const seen = view.kind === "direct"
+      ? seenSeq(delivered, view.peerReadSeq, this.client.userId)
+      : undefined;
+    const found = this.found?.channel === view.id ? this.found.seq : undefined;
     byId("messages").replaceChildren(
-      ...delivered.map((m) => this.messageItem(m.sender, m.body, m.sentAt, false, m)),
+      ...delivered.map((m) =>
+        this.messageItem(m.sender, m.body, m.sentAt, false, {
+          delivered: m,
+          seen: m.seq === seen,
+          found: m.seq === found,
+        })
+      ),
       ...waiting.map(([, p]) => this.messageItem(this.client.userId, p.body, undefined, true)),
     );
     byId("load-older").hidden = !view.oldest || view.oldest <= 1;
@@ -483,7 +560,7 @@ export class Chat {
     body: string,
     sentAt: string | undefined,
     pending: boolean,
-    delivered?: ShownMessage,
+    mark: { delivered?: ShownMessage; seen?: boolean; found?: boolean } = {},
   ) {
     const who = el("button", {
       class: "sender",
@@ -496,14 +573,17 @@ export class Chat {
     const when = sentAt
       ? new Date(sentAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
       : "sending…";
-    return el(
+    const item = el(
       "li",
-      { class: pending ? "message pending" : "message" },
+      { class: pending ? "message pending" : mark.found ? "message found" : "message" },
       el("div", { class: "meta" }, who, el("time", { text: when })),
-      ...delivered && this.current
-        ? this.actions.render(this.current.id, delivered, this.current.owns)
+      ...mark.delivered && this.current
+        ? this.actions.render(this.current.id, mark.delivered, this.current.owns)
         : [el("p", { class: "body", text: body })],
+      mark.seen ? el("p", { class: "seen", text: "Seen" }) : null,
     );
+    if (mark.delivered) item.dataset.seq = String(mark.delivered.seq);
+    return item;
   }
 
   showError(err: unknown): void {

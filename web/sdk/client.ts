@@ -1,4 +1,4 @@
-import type { AckFrame, MembershipFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, MembershipFrame, ReceiptFrame } from "../../shared/protocol/frames.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
@@ -69,6 +69,15 @@ export interface LoginResult {
 /** The user was added to a channel (a DM opened with them) or removed from one. */
 export type MembershipChange = Omit<MembershipFrame, "type">;
 
+/** `user`'s read marker in `channel` moved to `seq` (yours on another tab, or a DM peer's). */
+export type Receipt = Omit<ReceiptFrame, "type">;
+
+/** Matching messages, newest first; `next` pages on to older ones. */
+export interface SearchPage {
+  results: Message[];
+  next?: string;
+}
+
 export interface HistoryPage {
   /** As they are now: edited text (`editedAt`), tombstones (`deleted`), `reactions`. */
   messages: ShownMessage[];
@@ -84,6 +93,8 @@ export interface ChannelSummary {
   unread: number;
   /** For a direct channel: the other user's id. */
   peer?: string;
+  /** For a direct channel: how far the other user has read. */
+  peerLastReadSeq?: number;
 }
 
 const DEFAULT_PORTS = { producer: 8080, consumer: 8081, auth: 8082 };
@@ -150,6 +161,7 @@ export class RtmClient {
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
   private readonly membershipListeners = new Set<(change: MembershipChange) => void>();
+  private readonly receiptListeners = new Set<(receipt: Receipt) => void>();
   private readonly directory = new Profiles((path, method, body) =>
     this.call(`${this.urls.auth}${path}`, method, body)
   );
@@ -211,6 +223,10 @@ export class RtmClient {
         if (f.type === "membership") {
           for (const listen of this.membershipListeners) {
             listen({ channel: f.channel, change: f.change });
+          }
+        } else if (f.type === "receipt") {
+          for (const listen of this.receiptListeners) {
+            listen({ channel: f.channel, user: f.user, seq: f.seq });
           }
         } else this.subscriptions.onFrame(f);
       },
@@ -275,6 +291,16 @@ export class RtmClient {
   }
 
   /**
+   * Calls `listener` when a read marker moves: the user's own (read on another tab or device: sync
+   * unread counts) and, in a DM or a small private channel the user subscribes to, another
+   * member's ("seen"). While connected; `channels()` has the markers after a reconnect.
+   */
+  onReceipt(listener: (receipt: Receipt) => void): () => void {
+    this.receiptListeners.add(listener);
+    return () => this.receiptListeners.delete(listener);
+  }
+
+  /**
    * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
    * most every few seconds. Others get it in their subscription's `onTyping`.
    */
@@ -293,6 +319,19 @@ export class RtmClient {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(page)) if (v !== undefined) query.set(k, String(v));
     return this.call(`${this.consumerUrl}/v1/channels/${enc(channel)}/messages?${query}`);
+  }
+
+  /**
+   * Messages containing the words of `query` in the channels the user is a member of (or only
+   * `channel`), newest first; pass a page's `next` as `before` for older ones. Rate limited.
+   */
+  search(
+    query: string,
+    options: { channel?: string; before?: string; limit?: number } = {},
+  ): Promise<SearchPage> {
+    const params = new URLSearchParams({ query });
+    for (const [k, v] of Object.entries(options)) if (v !== undefined) params.set(k, String(v));
+    return this.call(`${this.consumerUrl}/v1/search?${params}`);
   }
 
   /** The logged-in user's account. */

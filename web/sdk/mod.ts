@@ -17,8 +17,10 @@ export {
   type HistoryPage,
   type LoginResult,
   type MembershipChange,
+  type Receipt,
   register,
   RtmClient,
+  type SearchPage,
   type User,
 } from "./client.ts";
 export { type ErrorCode, RtmError } from "./errors.ts";

@@ -68,6 +68,15 @@ export async function registerThroughPage(page: Page, url: string, name: string)
   return email;
 }
 
+/** Logs an existing account in through the page's form, as a second tab of the same user does. */
+export async function logInThroughPage(page: Page, url: string, email: string): Promise<void> {
+  await page.goto(url);
+  await page.fill("#login-form input[name=email]", email);
+  await page.fill("#login-form input[name=password]", "correct horse battery");
+  await page.click("#login-form button[value=login]");
+  await page.waitForSelector("#status.online");
+}
+
 export async function send(page: Page, text: string): Promise<void> {
   await page.fill("#composer textarea", text);
   await page.press("#composer textarea", "Enter");

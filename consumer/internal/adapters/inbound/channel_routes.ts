@@ -13,6 +13,9 @@ const MyChannel = Channel.extend({
   lastReadSeq: z.number().int(),
   unread: z.number().int().openapi({ description: "messages after your read marker" }),
   peer: z.uuid().optional().openapi({ description: "the other user of a direct channel" }),
+  peerLastReadSeq: z.number().int().optional().openapi({
+    description: "the other user's read marker in a direct channel",
+  }),
 }).openapi("MyChannel");
 const Membership = z.object({ channel: z.string(), userId: z.uuid(), added: z.boolean() })
   .openapi("Membership");

@@ -7,7 +7,7 @@ import type { MessageStore } from "../../domain/ports/message_store.ts";
 const MAX_PAGE = 100;
 const Seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-const Message = z.object({
+export const Message = z.object({
   channel: z.string(),
   seq: z.number().int(),
   id: z.uuid(),

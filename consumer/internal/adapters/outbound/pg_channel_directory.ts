@@ -99,12 +99,15 @@ export class PgChannelDirectory implements ChannelDirectory {
         last_seq: number;
         last_read_seq: number;
         peer: string | null;
+        peer_read_seq: number | null;
       }[]>`
         select c.id, c.kind, m.role, c.last_seq, m.last_read_seq,
-          case when c.kind = 'direct' then (
-            select o.user_id from channel_members o
-            where o.channel_id = c.id and o.user_id <> m.user_id limit 1) end as peer
+          o.user_id as peer, o.last_read_seq as peer_read_seq
         from channel_members m join channels c on c.id = m.channel_id
+        left join lateral (
+          select user_id, last_read_seq from channel_members
+          where c.kind = 'direct' and channel_id = c.id and user_id <> m.user_id limit 1
+        ) o on true
         where m.user_id = ${userId}
         order by c.id`
     );
@@ -115,7 +118,7 @@ export class PgChannelDirectory implements ChannelDirectory {
       lastSeq: r.last_seq,
       lastReadSeq: r.last_read_seq,
       unread: Math.max(0, r.last_seq - r.last_read_seq),
-      ...(r.peer ? { peer: r.peer } : {}),
+      ...(r.peer ? { peer: r.peer, peerLastReadSeq: r.peer_read_seq ?? 0 } : {}),
     }));
   }
 
@@ -148,7 +151,12 @@ export class PgChannelDirectory implements ChannelDirectory {
     );
     if (!row) return { kind: "not-member" };
     if (row.last_read_seq !== null) {
-      return { kind: "moved", lastSeq: row.last_seq, lastReadSeq: row.last_read_seq };
+      return {
+        kind: "moved",
+        lastSeq: row.last_seq,
+        lastReadSeq: row.last_read_seq,
+        channelKind: row.kind,
+      };
     }
     if (seq <= row.last_seq) return { kind: "not-member" };
     // Ahead of the channel: said only to whoever may read it (the head is no outsider's business).

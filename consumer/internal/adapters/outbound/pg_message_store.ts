@@ -14,7 +14,8 @@ import {
   StoreError,
 } from "../../domain/ports/message_store.ts";
 
-interface Row {
+/** A `messages` row as the store and search select it. */
+export interface Row {
   channel_id: string;
   seq: number;
   id: string;
@@ -31,7 +32,7 @@ interface HistoryRow extends Row {
   deleted_at: Date | null;
 }
 
-function toStored(r: Row): StoredMessage {
+export function toStored(r: Row): StoredMessage {
   const message: StoredMessage = {
     channel: r.channel_id,
     seq: r.seq,

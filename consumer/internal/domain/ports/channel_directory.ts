@@ -16,6 +16,8 @@ export interface MyChannel extends ChannelInfo {
   unread: number;
   /** For a direct channel, the other user. */
   peer?: string;
+  /** For a direct channel, the other user's read marker ("seen" up to there). */
+  peerLastReadSeq?: number;
 }
 
 /** What creating a channel came to: `quota` when the user created their hourly share already. */
@@ -23,7 +25,7 @@ export type Creation = "created" | "exists" | "quota";
 
 /** What moving a read marker came to. */
 export type ReadMarker =
-  | { kind: "moved"; lastSeq: number; lastReadSeq: number }
+  | { kind: "moved"; lastSeq: number; lastReadSeq: number; channelKind: ChannelKind }
   /** Not a member of a private or direct channel, or no such channel: one answer for all. */
   | { kind: "not-member" }
   | { kind: "ahead"; lastSeq: number };

@@ -8,6 +8,7 @@ import type {
   MyChannel,
 } from "../ports/channel_directory.ts";
 import type { MembershipEvents } from "../ports/membership.ts";
+import type { ReadReceipts } from "../ports/read_receipts.ts";
 
 /**
  * Channel and membership rules. Anyone may create a channel (becoming its owner, within an hourly
@@ -20,6 +21,8 @@ export class ChannelService {
   constructor(
     private readonly directory: ChannelDirectory,
     private readonly events: MembershipEvents,
+    /** Told of every moved read marker (the server API's directory reads nothing). */
+    private readonly receipts?: ReadReceipts,
   ) {}
 
   async create(userId: string, id: string, kind: "public" | "private"): Promise<ChannelInfo> {
@@ -93,6 +96,12 @@ export class ChannelService {
           `seq ${seq} is ahead of the channel (last seq ${marker.lastSeq})`,
         );
       case "moved":
+        this.receipts?.read({
+          channel,
+          channelKind: marker.channelKind,
+          user: userId,
+          seq: marker.lastReadSeq,
+        });
         return {
           lastReadSeq: marker.lastReadSeq,
           unread: Math.max(0, marker.lastSeq - marker.lastReadSeq),

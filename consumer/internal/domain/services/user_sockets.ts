@@ -17,7 +17,8 @@ export class UserSockets {
     this.byUser.delete(subscriber.userId);
   }
 
-  send(userId: string, frame: ServerFrame): void {
-    for (const s of this.byUser.get(userId) ?? []) s.send(frame);
+  /** To every socket of the user here, or only those `only` picks. */
+  send(userId: string, frame: ServerFrame, only?: (s: Subscriber) => boolean): void {
+    for (const s of this.byUser.get(userId) ?? []) if (!only || only(s)) s.send(frame);
   }
 }
