@@ -10,6 +10,7 @@ import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { EventLog } from "../../shared/ports/event_log.ts";
 import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
@@ -28,11 +29,13 @@ import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
 import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { EventOutbox } from "./domain/ports/event_outbox.ts";
 import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
+import { EventRelay } from "./domain/services/event_relay.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
@@ -55,6 +58,8 @@ export interface ConsumerDeps {
   /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
     logQueues?: LogQueues;
+    /** The channel event stream (NATS): membership changes reach webhooks through it. */
+    events?: EventLog;
   };
   store: MessageStore;
   directory: ChannelDirectory;
@@ -62,6 +67,8 @@ export interface ConsumerDeps {
   serverDirectory: ChannelDirectory;
   roster: ChannelRoster;
   pruner: HistoryPruner;
+  /** Membership changes recorded with the change, relayed to `broker.events`. */
+  outbox: EventOutbox;
   apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
@@ -146,6 +153,7 @@ export async function startConsumer(
       deps.broker.deadLetters,
       config.webhooks,
       logger.child({ component: "webhooks" }),
+      deps.broker.events?.queues,
     );
     // Not awaited on stop: an entry in flight is simply handed out again later.
     dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));
@@ -157,6 +165,11 @@ export async function startConsumer(
     logger,
   );
   const retaining = retention.run(stopBackground.signal);
+  const relaying = new EventRelay(
+    deps.outbox,
+    deps.broker.events?.append,
+    logger.child({ component: "event-relay" }),
+  ).run(stopBackground.signal);
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -262,7 +275,7 @@ export async function startConsumer(
       sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
       stopBackground.abort();
-      await Promise.all([persisting, retaining]);
+      await Promise.all([persisting, retaining, relaying]);
       unsubscribeRevocations();
       stopUserCommands();
       stopResync();

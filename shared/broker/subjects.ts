@@ -18,6 +18,11 @@ export interface BrokerNames {
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
+  /** Channel events other than messages (membership), for webhooks: `event.<partition>.<channel>`. */
+  eventStream: string;
+  eventSubject(partition: number, channel: string): string;
+  eventPartitionSubject(partition: number): string;
+  eventWildcard: string;
 }
 
 /** A channel id as a subject token; anything else (dots, wildcards, empty) never gets this far. */
@@ -40,5 +45,9 @@ export function brokerNames(namespace?: string): BrokerNames {
     deadLetterStream: namespace ? `DEADLETTERS_${namespace}` : "DEADLETTERS",
     deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
     deadLetterWildcard: `${p}deadletter.>`,
+    eventStream: namespace ? `EVENTS_${namespace}` : "EVENTS",
+    eventSubject: (partition, channel) => `${p}event.${partition}.${channelToken(channel)}`,
+    eventPartitionSubject: (partition) => `${p}event.${partition}.*`,
+    eventWildcard: `${p}event.>`,
   };
 }

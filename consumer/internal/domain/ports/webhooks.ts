@@ -1,8 +1,10 @@
+import type { ChannelEvent } from "../../../../shared/domain/channel_event.ts";
+
 /** The body of a webhook request (Standard Webhooks' suggested shape). */
 export interface WebhookEvent {
   /** Stable over every retry and copy of the same occurrence: receivers dedupe by it. */
   id: string;
-  type: "message.created";
+  type: "message.created" | ChannelEvent["type"];
   /** When the event is sent (ISO 8601). */
   timestamp: string;
   data: Record<string, unknown>;
