@@ -2,6 +2,8 @@ import { z } from "zod";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { serveServerApi } from "../../shared/grpc/server_api.ts";
+import { HttpHookCaller } from "../../shared/proxy_hooks/http_hook_caller.ts";
+import { hookedAccess, ProxyHookGate } from "../../shared/proxy_hooks/proxy_hook_gate.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -103,9 +105,16 @@ export async function startConsumer(
 
   const { namespaces } = config;
   const access = refuseUnknownNamespaces(deps.access, namespaces);
+  // A namespace's proxy hook decides a subscription (socket or SSE) after the channel's own rules.
+  const hooks = config.proxyHooks.key &&
+    new ProxyHookGate(
+      namespaces,
+      new HttpHookCaller(config.proxyHooks.key),
+      config.proxyHooks.maxPending,
+    );
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
-    access,
+    access: hooks ? hookedAccess(access, hooks, "subscribe") : access,
     observer: metrics.delivery,
     signals: deps.broker.signals,
     delivery: deps.broker.delivery,
