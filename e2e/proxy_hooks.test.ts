@@ -58,6 +58,8 @@ Deno.test("proxy hooks: the application decides subscribe and publish, cached, b
     `${dir}/namespaces.json`,
     JSON.stringify({
       app: { proxy: { url: hook.url, timeoutMs: 1_000, cacheTtlMs: 60_000 } },
+      // Calls that stay out long enough for the bound to be reached on a loaded machine.
+      crowd: { proxy: { url: hook.url, timeoutMs: 5_000 } },
       brief: { proxy: { url: hook.url, timeoutMs: 1_000, cacheTtlMs: 300, publish: false } },
     }),
   );
@@ -109,6 +111,17 @@ Deno.test("proxy hooks: the application decides subscribe and publish, cached, b
       await assert.rejects(ws.next((f) => f.type === "message", 1_000));
     });
 
+    await t.step("Server-Sent Events alike: refused with 403, no decision 503", async () => {
+      const stream = (user: { token: string }) =>
+        fetch(`${consumer}/v1/sse?channels=${room}`, {
+          headers: { authorization: `Bearer ${user.token}` },
+        }).then(async (res) => (await res.body?.cancel(), res.status));
+      assert.equal(await stream(bob), 403);
+      assert.equal(await stream(carol), 503);
+      assert.equal(await stream(alice), 200);
+      assert.equal(hook.count("subscribe", alice.userId, room), 1, "still the first decision");
+    });
+
     await t.step("a hook that does not answer in time is UNAVAILABLE, never a pass", async () => {
       const ws = await open(consumer, carol.token);
       const started = Date.now();
@@ -117,7 +130,7 @@ Deno.test("proxy hooks: the application decides subscribe and publish, cached, b
       assert.ok(Date.now() - started < 5_000, "answered at the hook's timeout, not its answer");
       // Not cached: the next try asks again (and fails again the same way).
       assert.equal(code(await subscribe(ws, room)), "UNAVAILABLE");
-      assert.equal(hook.count("subscribe", carol.userId, room), 2);
+      assert.equal(hook.count("subscribe", carol.userId, room), 3, "one more than the stream's");
       await assert.rejects(ws.next((f) => f.type === "message", 500));
     });
 
@@ -169,7 +182,7 @@ Deno.test("proxy hooks: the application decides subscribe and publish, cached, b
         const [c, d, b] = await Promise.all(
           [carol, dave, bob].map((u) => open(consumer, u.token)),
         );
-        const answers = await Promise.all([c, d, b].map((ws) => subscribe(ws, "app:crowd")));
+        const answers = await Promise.all([c, d, b].map((ws) => subscribe(ws, "crowd:room")));
         assert.deepEqual(answers.map(code), ["UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE"]);
         const busy = answers.filter((f) =>
           /too many authorization calls/.test((f as ErrorFrame).message)

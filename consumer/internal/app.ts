@@ -112,9 +112,10 @@ export async function startConsumer(
       new HttpHookCaller(config.proxyHooks.key),
       config.proxyHooks.maxPending,
     );
+  const subscribeAccess = hooks ? hookedAccess(access, hooks, "subscribe") : access;
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
-    access: hooks ? hookedAccess(access, hooks, "subscribe") : access,
+    access: subscribeAccess,
     observer: metrics.delivery,
     signals: deps.broker.signals,
     delivery: deps.broker.delivery,
@@ -238,9 +239,10 @@ export async function startConsumer(
     channels: new ChannelService(deps.directory, membershipEvents),
   });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
+  // Asked at the stream's start too, so a refusal is a status (EventSource then stops retrying).
   const sse = new SseServer(
     hub,
-    access,
+    subscribeAccess,
     {
       maxConnections: config.sockets.maxConnections,
       maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
