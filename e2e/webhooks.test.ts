@@ -1,33 +1,13 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
-import { brokerNames } from "../shared/broker/subjects.ts";
 import type { DeadLetter } from "../shared/ports/broker.ts";
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { freePort } from "../shared/testing/infra.ts";
 import { startDistributed } from "../shared/testing/system.ts";
 import { webhookKey } from "../shared/webhooks/signature.ts";
-import { WebhookReceiver as Receiver } from "../shared/testing/webhook_receiver.ts";
+import { deadLetters, WebhookReceiver as Receiver } from "../shared/testing/webhook_receiver.ts";
 import { eventually } from "../shared/testing/eventually.ts";
 import { sleep } from "../shared/async/sleep.ts";
-
-async function deadLetters(natsUrl: string, namespace: string): Promise<DeadLetter[]> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const stream = brokerNames(namespace).deadLetterStream;
-    const { state } = await jsm.streams.info(stream);
-    const out: DeadLetter[] = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-      if (m) out.push(m.json<DeadLetter>());
-    }
-    return out;
-  } finally {
-    await nc.close();
-  }
-}
 
 Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoint is down, dead letters", async () => {
   const secret = `whsec_${
@@ -87,7 +67,7 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
     // The endpoint that always fails: its events go to the dead letters after the last attempt.
     let letters: DeadLetter[] = [];
     await eventually("a dead letter", async () => {
-      letters = await deadLetters(system.natsUrl, system.namespace);
+      letters = await deadLetters<DeadLetter>(system.natsUrl, system.namespace);
       return letters.length > 0;
     });
     assert.equal(letters[0].attempts, 12);

@@ -1,4 +1,8 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
+import { brokerNames } from "../broker/subjects.ts";
+import type { DeadLetter, EventDeadLetter } from "../ports/broker.ts";
 import { verifyWebhook } from "../webhooks/signature.ts";
 import { eventually } from "./eventually.ts";
 
@@ -54,5 +58,26 @@ export class WebhookReceiver {
   async until(count: number): Promise<void> {
     await eventually(`${count} events`, () => this.events.length >= count);
     assert.equal(this.events.length, count);
+  }
+}
+
+/** The letters in a namespace's dead-letter stream, oldest first. */
+export async function deadLetters<T = DeadLetter | EventDeadLetter>(
+  natsUrl: string,
+  namespace: string,
+): Promise<T[]> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const stream = brokerNames(namespace).deadLetterStream;
+    const { state } = await jsm.streams.info(stream);
+    const out: T[] = [];
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+      if (m) out.push(m.json<T>());
+    }
+    return out;
+  } finally {
+    await nc.close();
   }
 }
