@@ -18,8 +18,9 @@ export interface BrokerNames {
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
-  /** Channel events other than messages (membership), for webhooks: `event.<partition>.<channel>`. */
+  /** Channel events other than messages (membership), for webhooks. */
   eventStream: string;
+  /** `event.<partition>.<channel>`, partitioned like messages. */
   eventSubject(partition: number, channel: string): string;
   eventPartitionSubject(partition: number): string;
   eventWildcard: string;

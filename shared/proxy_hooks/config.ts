@@ -3,7 +3,7 @@ import { ConfigError } from "../config/env.ts";
 import type { Namespaces } from "../namespaces/namespaces.ts";
 import { webhookKey, WebhookSecret } from "../webhooks/signature.ts";
 
-/** Proxy hooks (namespace option `proxy`): how calls are signed, and how many may be out at once. */
+/** Proxy hooks (namespace option `proxy`): how calls are signed, how many may be out at once. */
 export const proxyHookEnv = {
   PROXY_HOOK_SECRET: WebhookSecret.optional(),
   /** Hook calls awaiting an answer, per process; more are refused UNAVAILABLE before calling. */

@@ -64,13 +64,13 @@ interface Feed<T> {
 const at = () => new Date().toISOString();
 
 /**
- * Tells the operator's endpoints about every message (and, with `events`, every channel event), at least once, straight from the durable
+ * Tells the operator's endpoints about every message, at least once, straight from the durable
  * log: each endpoint reads each log partition through a queue of its own (named after its URL),
  * so a slow or absent endpoint holds back only itself, and a partition's order (so a channel's)
  * is kept through retries. A failed delivery is retried with exponential backoff; after the last
  * attempt the message goes to the dead letters with the reason, and the queue moves on. Every
- * consumer instance runs this; the queues hand each entry to one of them. Channel events come
- * from a stream of their own, read the same way (a queue per endpoint and partition there too).
+ * consumer instance runs this; the queues hand each entry to one of them. With `events`, channel
+ * events (membership) come from a stream of their own, read the same way.
  */
 export class WebhookDispatcher {
   constructor(
