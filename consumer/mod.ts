@@ -17,6 +17,7 @@ import {
 } from "./internal/adapters/outbound/pg_channel_directory.ts";
 import { PgChannelRoster } from "./internal/adapters/outbound/pg_channel_roster.ts";
 import { PgHistoryPruner } from "./internal/adapters/outbound/pg_history_pruner.ts";
+import { PgMembershipOutbox } from "./internal/adapters/outbound/pg_membership_outbox.ts";
 import { PgMessageSearch } from "./internal/adapters/outbound/pg_message_search.ts";
 import { PgMessageStore } from "./internal/adapters/outbound/pg_message_store.ts";
 import {
@@ -52,6 +53,7 @@ export function startConsumer(
     serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
     roster: new PgChannelRoster(sql),
     pruner: new PgHistoryPruner(sql),
+    outbox: new PgMembershipOutbox(sql),
     apiKeys: new PgApiKeys(sql),
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),
     access: infra.access ?? new PgChannelAccess(sql, policy.channelsPerHour),

@@ -1,82 +1,13 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import assert from "node:assert/strict";
 import { PgApiKeys } from "../shared/apikeys/pg_api_keys.ts";
-import { brokerNames } from "../shared/broker/subjects.ts";
 import type { DeadLetter } from "../shared/ports/broker.ts";
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { freePort } from "../shared/testing/infra.ts";
 import { startDistributed } from "../shared/testing/system.ts";
-import { verifyWebhook, webhookKey } from "../shared/webhooks/signature.ts";
+import { webhookKey } from "../shared/webhooks/signature.ts";
+import { deadLetters, WebhookReceiver as Receiver } from "../shared/testing/webhook_receiver.ts";
 import { eventually } from "../shared/testing/eventually.ts";
 import { sleep } from "../shared/async/sleep.ts";
-
-/** An application's endpoint: verifies every request, keeps each event once, in arrival order. */
-class Receiver {
-  readonly events: { id: string; type: string; data: { channel: string; clientMsgId: string } }[] =
-    [];
-  badSignatures = 0;
-  private server?: Deno.HttpServer;
-
-  constructor(readonly port: number, private readonly key: Uint8Array, private status = 204) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks`;
-  }
-
-  start(): void {
-    this.server = Deno.serve(
-      { hostname: "127.0.0.1", port: this.port, onListen: () => {} },
-      async (req) => {
-        const body = await req.text();
-        if (!await verifyWebhook(this.key, req.headers, body)) {
-          this.badSignatures++;
-          return new Response(null, { status: 401 });
-        }
-        const event = JSON.parse(body);
-        if (this.status < 300 && !this.events.some((e) => e.id === event.id)) {
-          this.events.push(
-            event,
-          );
-        }
-        return new Response(null, { status: this.status });
-      },
-    );
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.shutdown();
-  }
-
-  /** clientMsgIds per channel, in the order they first arrived. */
-  byChannel(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const e of this.events) (out[e.data.channel] ??= []).push(e.data.clientMsgId);
-    return out;
-  }
-
-  async until(count: number): Promise<void> {
-    await eventually(`${count} events`, () => this.events.length >= count);
-    assert.equal(this.events.length, count);
-  }
-}
-
-async function deadLetters(natsUrl: string, namespace: string): Promise<DeadLetter[]> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const stream = brokerNames(namespace).deadLetterStream;
-    const { state } = await jsm.streams.info(stream);
-    const out: DeadLetter[] = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-      if (m) out.push(m.json<DeadLetter>());
-    }
-    return out;
-  } finally {
-    await nc.close();
-  }
-}
 
 Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoint is down, dead letters", async () => {
   const secret = `whsec_${
@@ -136,7 +67,7 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
     // The endpoint that always fails: its events go to the dead letters after the last attempt.
     let letters: DeadLetter[] = [];
     await eventually("a dead letter", async () => {
-      letters = await deadLetters(system.natsUrl, system.namespace);
+      letters = await deadLetters<DeadLetter>(system.natsUrl, system.namespace);
       return letters.length > 0;
     });
     assert.equal(letters[0].attempts, 12);

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import {
+  type ProxyHookConfig,
+  proxyHookEnv,
+  proxyHooksFrom,
+} from "../../shared/proxy_hooks/config.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import { type WebhookConfig, webhookEnv, webhooksFrom } from "./webhooks.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
@@ -45,6 +50,7 @@ export const ConsumerSettingsSchema = z.object({
   WEB_PRODUCER_URL: z.url().optional(),
   ...webhookEnv,
   NAMESPACES_FILE: z.string().optional(),
+  ...proxyHookEnv,
   /** How often namespaces' history retention runs (a bounded amount each time). */
   RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   ...corsEnv,
@@ -86,6 +92,8 @@ export interface ConsumerConfig {
   /** Where every stored message is announced; no webhooks when absent. */
   webhooks?: WebhookConfig;
   namespaces: Namespaces;
+  /** Namespaces' proxy hooks: the signing key and the bound on calls out at once. */
+  proxyHooks: ProxyHookConfig;
   retention: { intervalMs: number };
   metricsToken?: string;
 }
@@ -95,6 +103,7 @@ export function loadConsumerSettings(vars?: Record<string, string | undefined>):
 }
 
 function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): ConsumerConfig {
+  const namespaces = Namespaces.load(e.NAMESPACES_FILE);
   return {
     port: e.CONSUMER_PORT,
     ...(e.CONSUMER_GRPC_PORT === undefined
@@ -122,7 +131,8 @@ function consumerSettingsFrom(e: z.infer<typeof ConsumerSettingsSchema>): Consum
     },
     corsOrigins: e.CORS_ORIGINS,
     webhooks: webhooksFrom(e),
-    namespaces: Namespaces.load(e.NAMESPACES_FILE),
+    namespaces,
+    proxyHooks: proxyHooksFrom(e, namespaces),
     retention: { intervalMs: e.RETENTION_INTERVAL_MS },
     metricsToken: e.METRICS_TOKEN,
   };

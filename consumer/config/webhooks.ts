@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError, env } from "../../shared/config/env.ts";
-import { webhookKey } from "../../shared/webhooks/signature.ts";
+import { webhookKey, WebhookSecret } from "../../shared/webhooks/signature.ts";
 import type { WebhookPolicy } from "../internal/domain/services/webhook_dispatcher.ts";
 
 /** Webhooks: off unless WEBHOOK_URLS names endpoints, which then need WEBHOOK_SECRET. */
@@ -8,9 +8,7 @@ export const webhookEnv = {
   WEBHOOK_URLS: z.string().default("").transform((s) =>
     s.split(",").map((u) => u.trim()).filter(Boolean)
   ).pipe(z.array(z.url())),
-  // Standard Webhooks: `whsec_` and the base64 of 24 to 64 random bytes.
-  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, "expected whsec_<base64>")
-    .optional(),
+  WEBHOOK_SECRET: WebhookSecret.optional(),
   // 20 attempts, waits doubling from 1 s up to 1 h: about 10 hours before a dead letter.
   WEBHOOK_MAX_ATTEMPTS: env.positiveInt(20),
   WEBHOOK_RETRY_BASE_MS: env.positiveInt(1_000),

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { ApiKeyGuard, type ApiKeyLookup } from "../../shared/apikeys/guard.ts";
 import { announceRevocation, onRevocation } from "../../shared/channels/revocations.ts";
 import { serveServerApi } from "../../shared/grpc/server_api.ts";
+import { HttpHookCaller } from "../../shared/proxy_hooks/http_hook_caller.ts";
+import { hookedAccess, ProxyHookGate } from "../../shared/proxy_hooks/proxy_hook_gate.ts";
 import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts";
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
@@ -10,6 +12,7 @@ import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
+import type { EventLog } from "../../shared/ports/event_log.ts";
 import type { LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
@@ -29,12 +32,14 @@ import { subscriberHandlers } from "./adapters/inbound/ws_subscriber.ts";
 import { HttpWebhookSender } from "./adapters/outbound/http_webhook_sender.ts";
 import { SignalUserSessions } from "./adapters/outbound/signal_user_sessions.ts";
 import type { ChannelDirectory } from "./domain/ports/channel_directory.ts";
+import type { EventOutbox } from "./domain/ports/event_outbox.ts";
 import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageSearch } from "./domain/ports/message_search.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
+import { EventRelay } from "./domain/services/event_relay.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
 import { ReadReceiptRelay } from "./domain/services/read_receipts.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
@@ -58,6 +63,8 @@ export interface ConsumerDeps {
   /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
     logQueues?: LogQueues;
+    /** The channel event stream (NATS): membership changes reach webhooks through it. */
+    events?: EventLog;
   };
   store: MessageStore;
   search: MessageSearch;
@@ -66,6 +73,8 @@ export interface ConsumerDeps {
   serverDirectory: ChannelDirectory;
   roster: ChannelRoster;
   pruner: HistoryPruner;
+  /** Membership changes recorded with the change, relayed to `broker.events`. */
+  outbox: EventOutbox;
   apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
   sessions: SessionRevocations;
@@ -100,9 +109,17 @@ export async function startConsumer(
 
   const { namespaces } = config;
   const access = refuseUnknownNamespaces(deps.access, namespaces);
+  // A namespace's proxy hook decides a subscription (socket or SSE) after the channel's own rules.
+  const hooks = config.proxyHooks.key &&
+    new ProxyHookGate(
+      namespaces,
+      new HttpHookCaller(config.proxyHooks.key),
+      config.proxyHooks.maxPending,
+    );
+  const subscribeAccess = hooks ? hookedAccess(access, hooks, "subscribe") : access;
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
-    access,
+    access: subscribeAccess,
     observer: metrics.delivery,
     signals: deps.broker.signals,
     delivery: deps.broker.delivery,
@@ -156,6 +173,7 @@ export async function startConsumer(
       deps.broker.deadLetters,
       config.webhooks,
       logger.child({ component: "webhooks" }),
+      deps.broker.events?.queues,
     );
     // Not awaited on stop: an entry in flight is simply handed out again later.
     dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));
@@ -167,6 +185,11 @@ export async function startConsumer(
     logger,
   );
   const retaining = retention.run(stopBackground.signal);
+  const relaying = new EventRelay(
+    deps.outbox,
+    deps.broker.events?.append,
+    logger.child({ component: "event-relay" }),
+  ).run(stopBackground.signal);
   const stopPersist = new AbortController();
   const persisting = persist.run(stopPersist.signal).catch((err) => {
     logger.error("persist loop stopped", { err });
@@ -227,9 +250,10 @@ export async function startConsumer(
   });
   mountSearchRoutes(app, { verifier: deps.verifier, search: deps.search, rate: config.searchRate });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
+  // Asked at the stream's start too, so a refusal is a status (EventSource then stops retrying).
   const sse = new SseServer(
     hub,
-    access,
+    subscribeAccess,
     {
       maxConnections: config.sockets.maxConnections,
       maxConnectionsPerUser: config.sockets.maxConnectionsPerUser,
@@ -273,7 +297,7 @@ export async function startConsumer(
       sse.closeAll(); // streams resume elsewhere from their Last-Event-ID
       stopPersist.abort();
       stopBackground.abort();
-      await Promise.all([persisting, retaining]);
+      await Promise.all([persisting, retaining, relaying]);
       unsubscribeRevocations();
       stopUserCommands();
       stopResync();

@@ -1,4 +1,8 @@
+import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
+import { PgApiKeys } from "../../shared/apikeys/pg_api_keys.ts";
+import { connectPostgres } from "../../shared/db/postgres.ts";
+import { loadServerApi } from "../../shared/grpc/server_api.ts";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
@@ -72,6 +76,68 @@ Deno.test("membership frames: a user's open sockets, on every instance, learn of
       assert.equal(ended.type === "error" && ended.code, "FORBIDDEN");
       // Alice was not told about Bob's membership.
       assert.equal(aliceThere.frames.filter((f) => f.type === "membership").length, 0);
+    });
+
+    await t.step("the server API's additions and removals, over HTTP and gRPC, alike", async () => {
+      const sql = connectPostgres(system.databaseUrl, { max: 1 });
+      const ServerApi = loadServerApi();
+      const stub = new ServerApi(
+        `127.0.0.1:${system.consumerGrpcPorts[1]}`,
+        grpc.credentials.createInsecure(),
+      );
+      try {
+        const key = (await new PgApiKeys(sql).create("backend", ["moderate"])).key;
+        const server = (method: string, path: string, body?: unknown) =>
+          fetch(`${c0}${path}`, {
+            method,
+            headers: { authorization: `ApiKey ${key}`, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          }).then(async (res) => (await res.body?.cancel(), res.status));
+        const grpcCall = (method: string, request: Record<string, unknown>) => {
+          const metadata = new grpc.Metadata();
+          metadata.set("authorization", `ApiKey ${key}`);
+          return new Promise((resolve, reject) =>
+            // deno-lint-ignore no-explicit-any
+            (stub as any)[method](request, metadata, (err: Error | null, res: unknown) =>
+              err ? reject(err) : resolve(res))
+          );
+        };
+        const room = `srv-${crypto.randomUUID().slice(0, 8)}`;
+        assert.equal(
+          await server("POST", "/v1/server/channels", { id: room, kind: "private" }),
+          201,
+        );
+
+        assert.equal(
+          await server("POST", `/v1/server/channels/${room}/members`, { userId: bob.userId }),
+          200,
+        );
+        await bobHere.next(membership(room, "added"));
+        await bobThere.next(membership(room, "added"));
+        assert.equal(
+          await server("DELETE", `/v1/server/channels/${room}/members/${bob.userId}`),
+          204,
+        );
+        await bobHere.next(membership(room, "removed"));
+        await bobThere.next(membership(room, "removed"));
+
+        assert.deepEqual(await grpcCall("AddMember", { channel: room, user_id: bob.userId }), {
+          added: true,
+        });
+        await bobHere.next(membership(room, "added"));
+        await bobThere.next(membership(room, "added"));
+        await grpcCall("RemoveMember", { channel: room, user_id: bob.userId });
+        await bobHere.next(membership(room, "removed"));
+        await bobThere.next(membership(room, "removed"));
+        // An addition that changes nothing says nothing.
+        await grpcCall("AddMember", { channel: room, user_id: bob.userId });
+        await bobHere.next(membership(room, "added"));
+        await grpcCall("AddMember", { channel: room, user_id: bob.userId });
+        await assert.rejects(bobHere.next(membership(room, "added"), 500));
+      } finally {
+        stub.close();
+        await sql.end();
+      }
     });
   } finally {
     await Promise.all(sockets.map((s) => s.close()));

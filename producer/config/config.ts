@@ -3,6 +3,11 @@ import { corsEnv, env, metricsEnv, parseEnv } from "../../shared/config/env.ts";
 import { type ProcessDeps, processDepsFrom, processEnv } from "../../shared/config/process.ts";
 import { brokerEnv } from "../../shared/broker/config.ts";
 import { Namespaces } from "../../shared/namespaces/namespaces.ts";
+import {
+  type ProxyHookConfig,
+  proxyHookEnv,
+  proxyHooksFrom,
+} from "../../shared/proxy_hooks/config.ts";
 import type { GrpcListen } from "../../shared/grpc/serve.ts";
 import type { Rate } from "../../shared/rate/token_bucket.ts";
 
@@ -29,6 +34,7 @@ export const ProducerSettingsSchema = z.object({
   MAX_CONNECTIONS_PER_USER: env.positiveInt(20),
   DRAIN_GRACE_MS: z.coerce.number().int().min(0).default(2_000),
   NAMESPACES_FILE: z.string().optional(),
+  ...proxyHookEnv,
   ...corsEnv,
   ...metricsEnv,
 });
@@ -59,6 +65,8 @@ export interface ProducerConfig {
   drainGraceMs: number;
   corsOrigins: string[];
   namespaces: Namespaces;
+  /** Namespaces' proxy hooks: the signing key and the bound on calls out at once. */
+  proxyHooks: ProxyHookConfig;
   metricsToken?: string;
 }
 
@@ -70,6 +78,7 @@ export function loadProducerSettings(vars?: Record<string, string | undefined>):
 }
 
 function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): ProducerConfig {
+  const namespaces = Namespaces.load(e.NAMESPACES_FILE);
   return {
     port: e.PRODUCER_PORT,
     ...(e.PRODUCER_GRPC_PORT === undefined
@@ -91,7 +100,8 @@ function producerSettingsFrom(e: z.infer<typeof ProducerSettingsSchema>): Produc
     },
     drainGraceMs: e.DRAIN_GRACE_MS,
     corsOrigins: e.CORS_ORIGINS,
-    namespaces: Namespaces.load(e.NAMESPACES_FILE),
+    namespaces,
+    proxyHooks: proxyHooksFrom(e, namespaces),
     metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -21,6 +21,8 @@ import {
 import type { EventTargets } from "./domain/ports/event_targets.ts";
 import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
+import { HttpHookCaller } from "../../shared/proxy_hooks/http_hook_caller.ts";
+import { hookedAccess, ProxyHookGate } from "../../shared/proxy_hooks/proxy_hook_gate.ts";
 import { namespacePublishRules } from "./domain/services/namespace_rules.ts";
 import { ServerPublisher } from "./domain/services/server_publisher.ts";
 
@@ -78,9 +80,16 @@ export async function startProducer(
     },
     logAppended: (seconds) => ackLatency.observe(seconds),
   };
+  // A namespace's proxy hook decides a client's publish after the channel's own rules.
+  const hooks = config.proxyHooks.key &&
+    new ProxyHookGate(
+      config.namespaces,
+      new HttpHookCaller(config.proxyHooks.key),
+      config.proxyHooks.maxPending,
+    );
   const service = new PublishService(
     deps.log,
-    deps.access,
+    hooks ? hookedAccess(deps.access, hooks, "publish") : deps.access,
     config.limits,
     observer,
     namespacePublishRules(config.namespaces, "client"),

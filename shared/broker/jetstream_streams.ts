@@ -15,6 +15,8 @@ const NANOS = 1_000_000_000;
 /** Dead letters are rare and kept for an operator: a month, within a small byte budget. */
 const DEAD_LETTER_MAX_AGE_SECONDS = 30 * 24 * 3600;
 const DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
+/** Channel events (membership) are small and few next to messages; kept as long as messages. */
+const EVENT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Every stream the system uses, as data: created or updated to exactly this at each start. */
 export function streamDefinitions(names: BrokerNames, config: BrokerConfig): StreamConfig[] {
@@ -43,6 +45,15 @@ export function streamDefinitions(names: BrokerNames, config: BrokerConfig): Str
     max_age: DEAD_LETTER_MAX_AGE_SECONDS * NANOS,
     max_msg_size: s.maxMessageBytes * 2,
     max_bytes: Math.min(s.maxBytes, DEAD_LETTER_MAX_BYTES),
+  }, {
+    ...common,
+    name: names.eventStream,
+    // Read by the webhooks' durable queues; deduplicated by event id (the relay may resend).
+    subjects: [names.eventWildcard],
+    max_age: s.maxAgeSeconds * NANOS,
+    duplicate_window: s.duplicateWindowSeconds * NANOS,
+    max_msg_size: s.maxMessageBytes,
+    max_bytes: Math.min(s.maxBytes, EVENT_MAX_BYTES),
   }] as StreamConfig[];
 }
 

@@ -5,6 +5,7 @@ import type {
   Broker,
   ChannelFollow,
   DeadLetter,
+  EventDeadLetter,
   LogBatch,
   MessageLog,
   PartitionedLog,
@@ -44,7 +45,7 @@ export class InProcessBroker implements Broker {
   private readonly following = new Map<string, (m: StoredMessage) => void>();
   private readonly signalListeners = new Map<string, Set<(d: unknown) => void>>();
   /** The newest dead letters; like JetStream's limits, the oldest go first past the bound. */
-  private readonly letters: DeadLetter[] = [];
+  private readonly letters: (DeadLetter | EventDeadLetter)[] = [];
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership = {
     run: async (work, signal) => {
@@ -200,7 +201,7 @@ export class InProcessBroker implements Broker {
   };
 
   deadLetters = {
-    put: (letter: DeadLetter) => {
+    put: (letter: DeadLetter | EventDeadLetter) => {
       this.letters.push(letter);
       if (this.letters.length > MAX_DEAD_LETTERS) this.letters.shift();
       return Promise.resolve();

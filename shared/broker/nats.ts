@@ -5,6 +5,7 @@ import {
   type JetStreamManager,
   jetstreamManager,
 } from "@nats-io/jetstream";
+import { ChannelEvent } from "../domain/channel_event.ts";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import { activeTraceparent, inTrace, tracingOn } from "../tracing/tracing.ts";
@@ -14,10 +15,12 @@ import type {
   Broker,
   ChannelFollow,
   DeadLetter,
+  EventDeadLetter,
   MessageLog,
   PartitionedLog,
   PartitionOwnership,
 } from "../ports/broker.ts";
+import type { EventLog } from "../ports/event_log.ts";
 import type { LogQueues } from "../ports/log_queues.ts";
 import type { BrokerConfig } from "./config.ts";
 import { openLogQueue } from "./jetstream_log_queue.ts";
@@ -56,6 +59,7 @@ export class NatsBroker implements Broker {
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership;
   readonly logQueues: LogQueues;
+  readonly events: EventLog;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -87,7 +91,30 @@ export class NatsBroker implements Broker {
           names.partitionSubject(partition),
           `${name}-p${partition}`,
           ackWaitMs,
+          AcceptedMessage,
         ),
+    };
+    this.events = {
+      append: async (event, timeoutMs) => {
+        const partition = partitionOf(event.channel, opts.partitions);
+        await this.js.publish(
+          names.eventSubject(partition, event.channel),
+          encoder.encode(JSON.stringify(event)),
+          { msgID: event.id, timeout: timeoutMs },
+        );
+      },
+      queues: {
+        open: (name, partition, { ackWaitMs }) =>
+          openLogQueue(
+            this.js,
+            jsm,
+            names.eventStream,
+            names.eventPartitionSubject(partition),
+            `${name}-p${partition}`,
+            ackWaitMs,
+            ChannelEvent,
+          ),
+      },
     };
     this.ownership = new KvPartitionLeases(
       () => ensureLeaseBucket(nc, jsm, names, opts),
@@ -242,9 +269,10 @@ export class NatsBroker implements Broker {
   };
 
   deadLetters = {
-    put: async (letter: DeadLetter) => {
+    put: async (letter: DeadLetter | EventDeadLetter) => {
+      const { channel } = "event" in letter ? letter.event : letter.message;
       await this.js.publish(
-        this.names.deadLetterSubject(letter.message.channel),
+        this.names.deadLetterSubject(channel),
         encoder.encode(JSON.stringify(letter)),
       );
     },

@@ -18,6 +18,12 @@ export interface BrokerNames {
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
+  /** Channel events other than messages (membership), for webhooks. */
+  eventStream: string;
+  /** `event.<partition>.<channel>`, partitioned like messages. */
+  eventSubject(partition: number, channel: string): string;
+  eventPartitionSubject(partition: number): string;
+  eventWildcard: string;
 }
 
 /** A channel id as a subject token; anything else (dots, wildcards, empty) never gets this far. */
@@ -40,5 +46,9 @@ export function brokerNames(namespace?: string): BrokerNames {
     deadLetterStream: namespace ? `DEADLETTERS_${namespace}` : "DEADLETTERS",
     deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
     deadLetterWildcard: `${p}deadletter.>`,
+    eventStream: namespace ? `EVENTS_${namespace}` : "EVENTS",
+    eventSubject: (partition, channel) => `${p}event.${partition}.${channelToken(channel)}`,
+    eventPartitionSubject: (partition) => `${p}event.${partition}.*`,
+    eventWildcard: `${p}event.>`,
   };
 }

@@ -3,6 +3,20 @@ import { ConfigError } from "../config/env.ts";
 import { namespaceOf } from "../domain/channel.ts";
 import { AppError } from "../errors.ts";
 
+/**
+ * A proxy hook: the application's backend decides who may subscribe to or publish in the
+ * namespace's channels (POST, signed like webhooks; see shared/proxy_hooks/). The timeout bounds
+ * each call; a decision is reused for `cacheTtlMs` per user, channel and action (0: never).
+ */
+export const ProxyHookOptions = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  subscribe: z.boolean().default(true),
+  publish: z.boolean().default(true),
+  timeoutMs: z.number().int().min(10).max(10_000).default(1_000),
+  cacheTtlMs: z.number().int().min(0).max(300_000).default(5_000),
+}).strict();
+export type ProxyHookOptions = z.infer<typeof ProxyHookOptions>;
+
 /** One namespace's options; everything left out behaves as a channel without a namespace. */
 export const NamespaceOptions = z.object({
   /** Keep only the newest N messages of each channel. */
@@ -17,6 +31,8 @@ export const NamespaceOptions = z.object({
   clientPublish: z.boolean().default(true),
   /** Below the global MAX_BODY_BYTES, for this namespace. */
   maxBodyBytes: z.number().int().positive().optional(),
+  /** Ask the application's backend before a client subscribes or publishes. */
+  proxy: ProxyHookOptions.optional(),
 }).strict();
 export type NamespaceOptions = z.infer<typeof NamespaceOptions>;
 
@@ -62,6 +78,17 @@ export class Namespaces {
     const options = this.byName.get(name);
     if (!options) throw new AppError("INVALID", `unknown channel namespace ${name}`);
     return options;
+  }
+
+  /** The hook that decides `action` in `channel`'s namespace, if there is one. */
+  hook(channel: string, action: "subscribe" | "publish"): ProxyHookOptions | undefined {
+    const hook = this.of(channel).proxy;
+    return hook?.[action] ? hook : undefined;
+  }
+
+  /** Whether any namespace has a proxy hook (they then need PROXY_HOOK_SECRET). */
+  hasHooks(): boolean {
+    return [...this.byName.values()].some((o) => o.proxy !== undefined);
   }
 
   /** The namespaces that prune their history. */

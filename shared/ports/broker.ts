@@ -1,3 +1,4 @@
+import type { ChannelEvent } from "../domain/channel_event.ts";
 import type { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 
 /**
@@ -112,9 +113,17 @@ export interface DeadLetter {
   at: string;
 }
 
+/** A channel event a webhook endpoint never took, with why. */
+export interface EventDeadLetter {
+  event: ChannelEvent;
+  reason: string;
+  attempts: number;
+  at: string;
+}
+
 /** Durable dead letters: `put` resolves only once the letter is stored. */
 export interface DeadLetterQueue {
-  put(letter: DeadLetter): Promise<void>;
+  put(letter: DeadLetter | EventDeadLetter): Promise<void>;
   /** How many letters are stored (all instances together). */
   count(): Promise<number>;
 }

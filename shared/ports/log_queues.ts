@@ -1,8 +1,9 @@
 import type { AcceptedMessage } from "../domain/message.ts";
 
 /** One entry handed out by a LogQueue; settle it with `ack` or `retryIn`. */
-export interface QueuedEntry {
-  message: AcceptedMessage;
+export interface QueuedEntry<T = AcceptedMessage> {
+  /** The log's entry: a message of the message log, or an event of the event stream. */
+  message: T;
   /** 1 the first time the entry is handed out, then one more per retry. */
   attempt: number;
   ack(): void;
@@ -15,11 +16,11 @@ export interface QueuedEntry {
  * restarts and is shared by every instance that opens it: one entry out at a time, in log order
  * (so in order per channel), each until acknowledged. It starts at the log's end when first made.
  */
-export interface LogQueue {
+export interface LogQueue<T = AcceptedMessage> {
   /** The next entry, or undefined when none came within a few seconds. */
-  next(): Promise<QueuedEntry | undefined>;
+  next(): Promise<QueuedEntry<T> | undefined>;
 }
 
-export interface LogQueues {
-  open(name: string, partition: number, opts: { ackWaitMs: number }): Promise<LogQueue>;
+export interface LogQueues<T = AcceptedMessage> {
+  open(name: string, partition: number, opts: { ackWaitMs: number }): Promise<LogQueue<T>>;
 }

@@ -3,8 +3,16 @@
  * of "<webhook-id>.<webhook-timestamp>.<body>">`, keyed with the base64 after `whsec_`. Senders
  * and receivers (the tests, the README's example) use the same two functions.
  */
+import { z } from "zod";
+
 const encoder = new TextEncoder();
 const SECRET_PREFIX = "whsec_";
+
+/** A secret in its configured form: `whsec_` and the base64 of 24 to 64 random bytes. */
+export const WebhookSecret = z.string().regex(
+  /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/,
+  "expected whsec_<base64>",
+);
 
 export interface SignedHeaders {
   "webhook-id": string;

@@ -1,10 +1,16 @@
-/** A message, or an event acting on one (docs/PROTOCOL.md, "Edits, deletes and reactions"). */
+import type { ChannelEvent } from "../../../../shared/domain/channel_event.ts";
+
+/**
+ * A message, or an event acting on one (docs/PROTOCOL.md, "Edits, deletes and reactions"), or a
+ * channel event (membership).
+ */
 export type WebhookEventType =
   | "message.created"
   | "message.edited"
   | "message.deleted"
   | "reaction.added"
-  | "reaction.removed";
+  | "reaction.removed"
+  | ChannelEvent["type"];
 
 /** The body of a webhook request (Standard Webhooks' suggested shape). */
 export interface WebhookEvent {

@@ -48,11 +48,13 @@ export class ServerAdmin {
     return await new ChannelService(this.directory, this.events).create(owner, id, kind);
   }
 
-  /** Resolves false when the user was a member already. */
+  /** Resolves false when the user was a member already; the added user's sockets are told. */
   async addMember(channel: string, userId: string): Promise<boolean> {
     await this.mutable(channel);
     await this.existingUser(userId);
-    return this.directory.addMember(channel, userId);
+    const added = await this.directory.addMember(channel, userId);
+    if (added) this.events.added(channel, userId);
+    return added;
   }
 
   /** Removes a member (the owner too) and, off a public channel, ends their subscriptions now. */
