@@ -18,6 +18,7 @@ import {
 import { PgChannelRoster } from "./internal/adapters/outbound/pg_channel_roster.ts";
 import { PgHistoryPruner } from "./internal/adapters/outbound/pg_history_pruner.ts";
 import { PgMessageStore } from "./internal/adapters/outbound/pg_message_store.ts";
+import { PgPeople } from "./internal/adapters/outbound/pg_people.ts";
 import {
   type ConsumerDeps,
   type RunningConsumer,
@@ -49,6 +50,7 @@ export function startConsumer(
     directory: new PgChannelDirectory(sql, policy.channelsPerHour),
     serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
     roster: new PgChannelRoster(sql),
+    people: new PgPeople(sql),
     pruner: new PgHistoryPruner(sql),
     apiKeys: new PgApiKeys(sql),
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),

@@ -18,6 +18,7 @@ import { mountChannelRoutes } from "./adapters/inbound/channel_routes.ts";
 import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
+import { mountUserPresenceRoutes } from "./adapters/inbound/user_presence_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
 import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
@@ -32,12 +33,15 @@ import type { HistoryPruner } from "./domain/ports/history_pruner.ts";
 import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
+import type { People, ProfileChanges } from "./domain/ports/people.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { ProfileRelay } from "./domain/services/profile_relay.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { TypingRelay } from "./domain/services/typing_relay.ts";
+import { UserPresence } from "./domain/services/user_presence.ts";
 import { UserSockets } from "./domain/services/user_sockets.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { liveDelivery } from "./live_delivery.ts";
@@ -61,6 +65,8 @@ export interface ConsumerDeps {
   /** The same directory without the users' hourly creation quota, for the server API. */
   serverDirectory: ChannelDirectory;
   roster: ChannelRoster;
+  /** Who shares channels with whom, user presence as stored, and profile changes. */
+  people: People & ProfileChanges;
   pruner: HistoryPruner;
   apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
@@ -109,7 +115,18 @@ export async function startConsumer(
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
   typing.start();
-  const users = new UserSockets();
+  // User-level presence: every socket counts, wherever it is; pushed to DM partners' sockets.
+  const userPresence: UserPresence = new UserPresence(
+    deps.broker.signals,
+    config.presence,
+    deps.people,
+    { users: (): string[] => users.users(), send: (userId, frame) => users.send(userId, frame) },
+    logger.child({ component: "user-presence" }),
+  );
+  const users: UserSockets = new UserSockets(userPresence);
+  userPresence.start();
+  const profiles = new ProfileRelay(deps.people, deps.people, users, logger);
+  await profiles.start();
   // Revocations reach every instance (this one included) over the broker's signals; so do
   // additions, for the user's open sockets to list the channel at once.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
@@ -191,7 +208,15 @@ export async function startConsumer(
     access,
     store: deps.store,
     sockets: socketServer,
-    handlers: limitFrameRate(subscriberHandlers(hub, typing, users), config.sockets.subscribeRate),
+    handlers: limitFrameRate(
+      subscriberHandlers(
+        hub,
+        typing,
+        users,
+        (userId, channel) => channels.subscribed(userId, channel),
+      ),
+      config.sockets.subscribeRate,
+    ),
     online: (channel) => presence.online(channel),
   });
   // Broker down: caches still expire within their TTL; pages see it on their next list.
@@ -211,10 +236,9 @@ export async function startConsumer(
     revoked: (channel, userId) =>
       announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
   };
-  mountChannelRoutes(app, {
-    verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, membershipEvents),
-  });
+  const channels = new ChannelService(deps.directory, membershipEvents);
+  mountChannelRoutes(app, { verifier: deps.verifier, channels });
+  mountUserPresenceRoutes(app, { verifier: deps.verifier, presence: userPresence });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   const sse = new SseServer(
     hub,
@@ -268,6 +292,8 @@ export async function startConsumer(
       stopResync();
       unsubscribeAdditions();
       presence.stop();
+      userPresence.stop();
+      await profiles.stop().catch(() => {});
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();

@@ -92,6 +92,13 @@ export type PresenceFrame = {
 export type TypingEventFrame = { type: "typing"; channel: string; user: string };
 /** The user was added to `channel` (a DM opened with them, say) or removed from it. */
 export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
+/** Users the socket's user shares a DM with came online or went offline (`lastSeen`: then). */
+export type UserPresenceFrame = {
+  type: "user_presence";
+  users: { id: string; online: boolean; lastSeen?: string }[];
+};
+/** A user the socket's user shares a channel with changed their display name. */
+export type ProfileFrame = { type: "profile"; id: string; displayName: string };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
 /** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
 export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
@@ -104,6 +111,8 @@ export type ServerFrame =
   | PresenceFrame
   | TypingEventFrame
   | MembershipFrame
+  | UserPresenceFrame
+  | ProfileFrame
   | PongFrame
   | RefreshedFrame;
 

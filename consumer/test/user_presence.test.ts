@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { registerAndLogin } from "../../shared/testing/infra.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
+import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
+import { WsClient } from "../../shared/testing/ws_client.ts";
+import type { ServerFrame, UserPresenceFrame } from "../../shared/protocol/frames.ts";
+import { api } from "./support.ts";
+
+const aboutUser = (id: string, online: boolean) => (f: ServerFrame) =>
+  f.type === "user_presence" && f.users.some((u) => u.id === id && u.online === online);
+
+Deno.test("user presence: online across two consumer instances, last seen kept, pushed to DM partners, refused to strangers", async (t) => {
+  const system = await startDistributed({ consumers: 2 });
+  const [c0, c1] = system.consumerUrls;
+  const alice = await registerAndLogin(system.authUrl);
+  const bob = await registerAndLogin(system.authUrl);
+  const mallory = await registerAndLogin(system.authUrl);
+  const sockets: WsClient[] = [];
+  // A socket counts from its first frame on (the SDK subscribes at once).
+  const open = async (base: string, token: string) => {
+    const ws = await WsClient.connect(wsUrl(base), token);
+    sockets.push(ws);
+    assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
+    return ws;
+  };
+  const read = (base: string, token: string, ids: string[]) =>
+    api(base, token, "GET", `/v1/presence/users?ids=${ids.join(",")}`);
+  try {
+    const dm = await api(c0, alice.token, "POST", `/v1/dm/${bob.userId}`, {});
+    assert.equal(dm.status, 200);
+    const aliceWatching = await open(c0, alice.token);
+
+    await t.step(
+      "online while a socket is open on any instance; both instances say so",
+      async () => {
+        const bobThere = await open(c1, bob.token);
+        // Pushed to Alice (her DM partner) on the other instance.
+        const pushed = await aliceWatching.next<UserPresenceFrame>(aboutUser(bob.userId, true));
+        assert.deepEqual(pushed.users.find((u) => u.id === bob.userId), {
+          id: bob.userId,
+          online: true,
+        });
+        for (const base of [c0, c1]) {
+          await eventually(`bob online on ${base}`, async () => {
+            const res = await read(base, alice.token, [bob.userId]);
+            return res.status === 200 && res.body.users[0].online === true;
+          });
+        }
+        // A second socket elsewhere, then the first closes: still online, nothing pushed.
+        const bobHere = await open(c0, bob.token);
+        await bobThere.close();
+        sockets.splice(sockets.indexOf(bobThere), 1);
+        await assert.rejects(aliceWatching.next(aboutUser(bob.userId, false), 1_500));
+        assert.equal((await read(c1, alice.token, [bob.userId])).body.users[0].online, true);
+
+        // The last socket closes: offline everywhere, with a last seen kept in PostgreSQL.
+        const before = Date.now();
+        await bobHere.close();
+        sockets.splice(sockets.indexOf(bobHere), 1);
+        const gone = await aliceWatching.next<UserPresenceFrame>(aboutUser(bob.userId, false));
+        const lastSeen = gone.users.find((u) => u.id === bob.userId)!.lastSeen!;
+        assert.ok(Date.parse(lastSeen) >= before - 1_000, lastSeen);
+        for (const base of [c0, c1]) {
+          await eventually(`bob offline on ${base}`, async () => {
+            const { body } = await read(base, alice.token, [bob.userId]);
+            return body.users[0].online === false && body.users[0].lastSeen !== null;
+          });
+        }
+        const { body } = await read(c1, alice.token, [bob.userId, alice.userId]);
+        // Each instance pushes the moment it saw; the one that recorded it saw nearly the same.
+        assert.ok(Math.abs(Date.parse(body.users[0].lastSeen) - Date.parse(lastSeen)) < 2_000);
+        assert.deepEqual(body.users[1], { id: alice.userId, online: true, lastSeen: null });
+      },
+    );
+
+    await t.step("a stranger's presence is refused, alone or among related users", async () => {
+      await open(c1, mallory.token);
+      for (const ids of [[mallory.userId], [bob.userId, mallory.userId]]) {
+        const res = await read(c0, alice.token, ids);
+        assert.equal(res.status, 403, JSON.stringify(res.body));
+        assert.equal(res.body.error.code, "FORBIDDEN");
+      }
+      assert.equal((await read(c0, mallory.token, [alice.userId])).status, 403);
+      // Bounds are checked before any query: too many ids, or not ids at all.
+      const many = Array.from({ length: 101 }, () => crypto.randomUUID());
+      assert.equal((await read(c0, alice.token, many)).status, 400);
+      assert.equal((await read(c0, alice.token, ["nope"])).status, 400);
+      assert.equal(
+        (await api(c0, undefined, "GET", `/v1/presence/users?ids=${bob.userId}`)).status,
+        401,
+      );
+      // Nor is Mallory's coming and going pushed to Alice, who shares nothing with her.
+      assert.equal(aliceWatching.frames.filter(aboutUser(mallory.userId, true)).length, 0);
+    });
+
+    await t.step("subscribing to a public channel lists it among yours at once", async () => {
+      const town = `town-${crypto.randomUUID().slice(0, 8)}`;
+      assert.equal(
+        (await api(c0, alice.token, "POST", "/v1/channels", { id: town, kind: "public" })).status,
+        201,
+      );
+      const bobWs = await open(c1, bob.token);
+      assert.equal(
+        (await bobWs.request({ id: "s", type: "subscribe", channel: town })).type,
+        "subscribed",
+      );
+      await bobWs.next((f) => f.type === "membership" && f.channel === town);
+      const mine = await api(c0, bob.token, "GET", "/v1/channels");
+      const listed = mine.body.channels.find((c: { id: string }) => c.id === town);
+      assert.equal(listed?.role, "member");
+      // Now Alice and Bob share a channel: Bob may see Alice's presence.
+      assert.equal((await read(c1, bob.token, [alice.userId])).status, 200);
+    });
+  } finally {
+    await Promise.all(sockets.map((s) => s.close()));
+    await system.stop();
+  }
+});
