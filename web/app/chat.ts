@@ -12,6 +12,7 @@ import {
 } from "../sdk/mod.ts";
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
+import { PresenceDots } from "./presence_dots.ts";
 
 const PAGE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +47,8 @@ export class Chat {
   private batch?: Set<string>;
   /** Ids the directory does not know (deleted accounts): not asked again. */
   private readonly nameless = new Set<string>();
+  /** DM partners online or last seen, shown in the channel list. */
+  private dots?: PresenceDots;
 
   constructor(private readonly client: RtmClient) {}
 
@@ -53,6 +56,9 @@ export class Chat {
     byId("me").textContent = this.client.userId;
     this.client.me().then((user) => this.showMe(user), () => {});
     this.bindForms();
+    this.dots = new PresenceDots(this.client, () => this.renderChannels());
+    // Someone renamed: the profile cache has the new name; show it wherever it is rendered.
+    this.client.onProfile(() => this.renderAll());
     let summaries: ChannelSummary[] = [];
     try {
       summaries = await this.client.channels();
@@ -88,6 +94,7 @@ export class Chat {
       typing: new Map(),
     };
     this.channels.set(s.id, view);
+    if (s.peer) this.dots?.track([s.peer]);
     this.renderChannels();
     return view;
   }
@@ -414,6 +421,7 @@ export class Chat {
               class: view === this.current ? "active" : "",
               onClick: () => void this.open(view),
             },
+            view.peer ? this.dots?.dot(view.peer) ?? null : null,
             el("span", { text: this.label(view) }),
             view.unread > 0 ? el("span", { class: "badge", text: String(view.unread) }) : null,
           ),

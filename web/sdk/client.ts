@@ -2,6 +2,7 @@ import type { AckFrame, MembershipFrame } from "../../shared/protocol/frames.ts"
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
+import { PeopleEvents, type UserPresence } from "./people_events.ts";
 import { type Profile, Profiles } from "./profiles.ts";
 import { Publisher, type PublishOptions } from "./publisher.ts";
 import { ServiceSocket, type SocketState } from "./socket.ts";
@@ -149,6 +150,7 @@ export class RtmClient {
   private readonly directory = new Profiles((path, method, body) =>
     this.call(`${this.urls.auth}${path}`, method, body)
   );
+  private readonly people = new PeopleEvents(this.directory);
   private producer?: ServiceSocket;
   private consumer?: ServiceSocket;
   private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
@@ -208,7 +210,7 @@ export class RtmClient {
           for (const listen of this.membershipListeners) {
             listen({ channel: f.channel, change: f.change });
           }
-        } else this.subscriptions.onFrame(f);
+        } else if (!this.people.onFrame(f)) this.subscriptions.onFrame(f);
       },
       onState: (s) => this.setState("consumer", s),
     }, socketOptions);
@@ -243,6 +245,22 @@ export class RtmClient {
   }
 
   /**
+   * Calls `listener` when people the user shares a DM with come online or go offline, while
+   * connected (ask `userPresence` again after a reconnect). Returns a function to stop.
+   */
+  onUserPresence(listener: (users: UserPresence[]) => void): () => void {
+    return this.people.onUserPresence(listener);
+  }
+
+  /**
+   * Calls `listener` when someone the user shares a channel with (or the user, elsewhere) changes
+   * their display name; `cachedProfile` has the new name already. Returns a function to stop.
+   */
+  onProfile(listener: (profile: Profile) => void): () => void {
+    return this.people.onProfile(listener);
+  }
+
+  /**
    * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
    * most every few seconds. Others get it in their subscription's `onTyping`.
    */
@@ -268,7 +286,7 @@ export class RtmClient {
     return this.call(`${this.urls.auth}/v1/auth/me`);
   }
 
-  /** Changes the user's display name (others see it on their next lookup). */
+  /** Changes the user's display name (open pages that show it get `onProfile`). */
   async updateProfile(changes: { displayName: string }): Promise<User> {
     const user = await this.call<User>(`${this.urls.auth}/v1/users/me`, "PATCH", changes);
     this.directory.remember(user);
@@ -329,6 +347,13 @@ export class RtmClient {
     return (await this.call<{ online: string[] }>(
       `${this.consumerUrl}/v1/channels/${enc(channel)}/presence`,
     )).online;
+  }
+
+  /** Online and last seen of `ids` (at most 100): FORBIDDEN unless each shares a channel or DM. */
+  async userPresence(ids: string[]): Promise<UserPresence[]> {
+    return (await this.call<{ users: UserPresence[] }>(
+      `${this.consumerUrl}/v1/presence/users?${new URLSearchParams({ ids: ids.join(",") })}`,
+    )).users;
   }
 
   /** Renews the access token now (concurrent calls share one renewal). */

@@ -22,6 +22,7 @@ export {
   type User,
 } from "./client.ts";
 export { type ErrorCode, RtmError } from "./errors.ts";
+export type { UserPresence } from "./people_events.ts";
 export type { Profile } from "./profiles.ts";
 export type { PublishOptions } from "./publisher.ts";
 export {
