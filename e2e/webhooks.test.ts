@@ -7,58 +7,18 @@ import type { DeadLetter } from "../shared/ports/broker.ts";
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { freePort } from "../shared/testing/infra.ts";
 import { startDistributed } from "../shared/testing/system.ts";
-import { verifyWebhook, webhookKey } from "../shared/webhooks/signature.ts";
+import { webhookKey } from "../shared/webhooks/signature.ts";
 import { eventually } from "../shared/testing/eventually.ts";
+import { Receiver } from "./webhook_receiver.ts";
 import { sleep } from "../shared/async/sleep.ts";
 
-/** An application's endpoint: verifies every request, keeps each event once, in arrival order. */
-class Receiver {
-  readonly events: { id: string; type: string; data: { channel: string; clientMsgId: string } }[] =
-    [];
-  badSignatures = 0;
-  private server?: Deno.HttpServer;
+type MessageData = { channel: string; clientMsgId: string };
 
-  constructor(readonly port: number, private readonly key: Uint8Array, private status = 204) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hooks`;
-  }
-
-  start(): void {
-    this.server = Deno.serve(
-      { hostname: "127.0.0.1", port: this.port, onListen: () => {} },
-      async (req) => {
-        const body = await req.text();
-        if (!await verifyWebhook(this.key, req.headers, body)) {
-          this.badSignatures++;
-          return new Response(null, { status: 401 });
-        }
-        const event = JSON.parse(body);
-        if (this.status < 300 && !this.events.some((e) => e.id === event.id)) {
-          this.events.push(
-            event,
-          );
-        }
-        return new Response(null, { status: this.status });
-      },
-    );
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.shutdown();
-  }
-
-  /** clientMsgIds per channel, in the order they first arrived. */
-  byChannel(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const e of this.events) (out[e.data.channel] ??= []).push(e.data.clientMsgId);
-    return out;
-  }
-
-  async until(count: number): Promise<void> {
-    await eventually(`${count} events`, () => this.events.length >= count);
-    assert.equal(this.events.length, count);
-  }
+/** clientMsgIds per channel, in the order they first arrived. */
+function byChannel(receiver: Receiver<MessageData>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of receiver.events) (out[e.data.channel] ??= []).push(e.data.clientMsgId);
+  return out;
 }
 
 async function deadLetters(natsUrl: string, namespace: string): Promise<DeadLetter[]> {
@@ -83,8 +43,8 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
     btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
   }`;
   const key = webhookKey(secret);
-  const app = new Receiver(freePort(), key);
-  const broken = new Receiver(freePort(), key, 500);
+  const app = new Receiver<MessageData>(freePort(), key);
+  const broken = new Receiver<MessageData>(freePort(), key, 500);
   app.start();
   broken.start();
   const system = await startDistributed({
@@ -121,7 +81,7 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
 
     await publish(0, 5);
     await app.until(15);
-    assert.deepEqual(app.byChannel(), expected(5));
+    assert.deepEqual(byChannel(app), expected(5));
     assert.ok(app.events.every((e) => e.type === "message.created"));
 
     // The endpoint goes away for two seconds while messages keep coming, then comes back.
@@ -130,7 +90,7 @@ Deno.test("webhooks: signed, in order per channel, nothing lost while the endpoi
     await sleep(2_000);
     app.start();
     await app.until(30);
-    assert.deepEqual(app.byChannel(), expected(10), "every event, in order per channel");
+    assert.deepEqual(byChannel(app), expected(10), "every event, in order per channel");
     assert.equal(app.badSignatures, 0);
 
     // The endpoint that always fails: its events go to the dead letters after the last attempt.

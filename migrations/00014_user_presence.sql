@@ -10,6 +10,16 @@ CREATE TABLE user_presence (
   changed_at timestamptz NOT NULL
 );
 
+-- Per-channel presence as last announced, written only where presence webhooks are on: the same
+-- conditional flip makes each transition one webhook event, whichever instances observed it.
+CREATE TABLE channel_presence (
+  channel_id text NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  online boolean NOT NULL,
+  changed_at timestamptz NOT NULL,
+  PRIMARY KEY (channel_id, user_id)
+);
+
 -- A display name changed: consumers LISTEN on user_profile and tell the open pages that show it
 -- (auth writes the row and needs no broker for this).
 -- +goose StatementBegin
@@ -27,4 +37,5 @@ CREATE TRIGGER users_profile_notify AFTER UPDATE OF display_name ON users
 -- +goose Down
 DROP TRIGGER users_profile_notify ON users;
 DROP FUNCTION notify_user_profile();
+DROP TABLE channel_presence;
 DROP TABLE user_presence;

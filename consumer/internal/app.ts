@@ -10,7 +10,7 @@ import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { Broker } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
-import type { LogQueues } from "../../shared/ports/log_queues.ts";
+import type { EventLog, LogQueues } from "../../shared/ports/log_queues.ts";
 import type { TokenVerifier } from "../../shared/ports/tokens.ts";
 import type { ConsumerConfig } from "../config/config.ts";
 import { pageAssets } from "../../web/page_assets.ts";
@@ -36,6 +36,7 @@ import type { MessageStore } from "./domain/ports/message_store.ts";
 import type { People, ProfileChanges } from "./domain/ports/people.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
+import { PresenceEvents } from "./domain/services/presence_events.ts";
 import { ProfileRelay } from "./domain/services/profile_relay.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
@@ -59,6 +60,8 @@ export interface ConsumerDeps {
   /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
     logQueues?: LogQueues;
+    /** Where presence webhook events wait (NATS only). */
+    events?: EventLog;
   };
   store: MessageStore;
   directory: ChannelDirectory;
@@ -102,6 +105,10 @@ export async function startConsumer(
 
   const { namespaces } = config;
   const access = refuseUnknownNamespaces(deps.access, namespaces);
+  // Presence webhooks: only where webhooks are on and the broker keeps an event log.
+  const presenceEvents = config.webhooks && deps.broker.events
+    ? new PresenceEvents(deps.broker.events, deps.people, logger.child({ component: "webhooks" }))
+    : undefined;
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
     access,
@@ -111,6 +118,7 @@ export async function startConsumer(
     presence: config.presence,
     maxSubscriptionsPerSocket: config.sockets.maxSubscriptionsPerSocket,
     namespaces,
+    onPresence: presenceEvents && ((change) => presenceEvents.channelChanged(change)),
   });
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
@@ -122,6 +130,7 @@ export async function startConsumer(
     deps.people,
     { users: (): string[] => users.users(), send: (userId, frame) => users.send(userId, frame) },
     logger.child({ component: "user-presence" }),
+    (owned) => presenceEvents?.usersChanged(owned) ?? Promise.resolve(),
   );
   const users: UserSockets = new UserSockets(userPresence);
   userPresence.start();
@@ -163,6 +172,7 @@ export async function startConsumer(
       deps.broker.deadLetters,
       config.webhooks,
       logger.child({ component: "webhooks" }),
+      deps.broker.events,
     );
     // Not awaited on stop: an entry in flight is simply handed out again later.
     dispatcher.run(stopBackground.signal).catch((err) => logger.error("webhooks stopped", { err }));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
+import { startDistributed } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 import type { ServerFrame, UserPresenceFrame } from "../../shared/protocol/frames.ts";
-import { api } from "./support.ts";
+import { api, openKnownSocket } from "./support.ts";
 
 const aboutUser = (id: string, online: boolean) => (f: ServerFrame) =>
   f.type === "user_presence" && f.users.some((u) => u.id === id && u.online === online);
@@ -16,13 +16,7 @@ Deno.test("user presence: online across two consumer instances, last seen kept, 
   const bob = await registerAndLogin(system.authUrl);
   const mallory = await registerAndLogin(system.authUrl);
   const sockets: WsClient[] = [];
-  // A socket counts from its first frame on (the SDK subscribes at once).
-  const open = async (base: string, token: string) => {
-    const ws = await WsClient.connect(wsUrl(base), token);
-    sockets.push(ws);
-    assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
-    return ws;
-  };
+  const open = (base: string, token: string) => openKnownSocket(sockets, base, token);
   const read = (base: string, token: string, ids: string[]) =>
     api(base, token, "GET", `/v1/presence/users?ids=${ids.join(",")}`);
   try {

@@ -4,6 +4,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from "@nats-io/jetstream";
+import type { z } from "zod";
 import { AcceptedMessage } from "../domain/message.ts";
 import type { LogQueue } from "../ports/log_queues.ts";
 
@@ -15,14 +16,16 @@ const NEXT_EXPIRES_MS = 5_000;
  * it hand out one entry at a time over every instance pulling from it, and a nak with a delay
  * keeps that entry pending, so a retry holds back what follows: order kept per partition.
  */
-export async function openLogQueue(
+export async function openLogQueue<T = AcceptedMessage>(
   js: JetStreamClient,
   jsm: JetStreamManager,
   stream: string,
   subject: string,
   durable: string,
   ackWaitMs: number,
-): Promise<LogQueue> {
+  /** What an entry must be (the log's messages unless told). */
+  schema: z.ZodType<T> = AcceptedMessage as unknown as z.ZodType<T>,
+): Promise<LogQueue<T>> {
   const limits = { ack_wait: ackWaitMs * 1_000_000, max_ack_pending: 1 };
   try {
     await jsm.consumers.add(stream, {
@@ -45,8 +48,8 @@ export async function openLogQueue(
       try {
         data = JSON.parse(decoder.decode(m.data));
       } catch { /* refused below */ }
-      const parsed = AcceptedMessage.safeParse(data);
-      // Not a message the producer wrote: nothing to deliver, ever.
+      const parsed = schema.safeParse(data);
+      // Not an entry this system wrote: nothing to deliver, ever.
       if (!parsed.success) {
         m.term();
         return undefined;

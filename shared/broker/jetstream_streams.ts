@@ -46,6 +46,29 @@ export function streamDefinitions(names: BrokerNames, config: BrokerConfig): Str
   }] as StreamConfig[];
 }
 
+/** Presence events wait here for the webhook endpoints: a day, within a small byte budget. */
+const EVENT_MAX_AGE_SECONDS = 24 * 3600;
+const EVENT_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The webhook events' stream, created or updated by the consumer that first needs it. */
+export function ensureEventStream(
+  jsm: JetStreamManager,
+  names: BrokerNames,
+  config: BrokerConfig,
+): Promise<void> {
+  return upsertStream(jsm, {
+    name: names.eventStream,
+    subjects: [names.eventWildcard],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: config.stream.replicas,
+    max_age: EVENT_MAX_AGE_SECONDS * NANOS,
+    duplicate_window: config.stream.duplicateWindowSeconds * NANOS,
+    max_bytes: Math.min(config.stream.maxBytes, EVENT_MAX_BYTES),
+  } as StreamConfig);
+}
+
 function partitionsDescription(partitions: number): string {
   return `partitions=${partitions}`;
 }

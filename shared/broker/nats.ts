@@ -18,10 +18,10 @@ import type {
   PartitionedLog,
   PartitionOwnership,
 } from "../ports/broker.ts";
-import type { LogQueues } from "../ports/log_queues.ts";
+import { type EventLog, LoggedEvent, type LogQueues } from "../ports/log_queues.ts";
 import type { BrokerConfig } from "./config.ts";
 import { openLogQueue } from "./jetstream_log_queue.ts";
-import { ensureLeaseBucket, ensureStreams } from "./jetstream_streams.ts";
+import { ensureEventStream, ensureLeaseBucket, ensureStreams } from "./jetstream_streams.ts";
 import { readPartition } from "./jetstream_partition_reader.ts";
 import { JetStreamPublisher } from "./jetstream_publisher.ts";
 import { KvPartitionLeases } from "./kv_partition_leases.ts";
@@ -56,6 +56,9 @@ export class NatsBroker implements Broker {
   readonly log: MessageLog & PartitionedLog;
   readonly ownership: PartitionOwnership;
   readonly logQueues: LogQueues;
+  readonly events: EventLog;
+  /** The event stream, ensured on first use: only consumers with webhooks need it. */
+  private eventStream: Promise<void> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -88,6 +91,33 @@ export class NatsBroker implements Broker {
           `${name}-p${partition}`,
           ackWaitMs,
         ),
+    };
+    const events = () => {
+      this.eventStream ??= ensureEventStream(jsm, names, opts).catch((err) => {
+        this.eventStream = undefined;
+        throw err;
+      });
+      return this.eventStream;
+    };
+    this.events = {
+      append: async (event) => {
+        await events();
+        await this.js.publish(names.eventSubject(event.type), JSON.stringify(event), {
+          msgID: event.id,
+        });
+      },
+      open: async (name, { ackWaitMs }) => {
+        await events();
+        return openLogQueue(
+          this.js,
+          jsm,
+          names.eventStream,
+          names.eventWildcard,
+          name,
+          ackWaitMs,
+          LoggedEvent,
+        );
+      },
     };
     this.ownership = new KvPartitionLeases(
       () => ensureLeaseBucket(nc, jsm, names, opts),

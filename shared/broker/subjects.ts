@@ -18,6 +18,10 @@ export interface BrokerNames {
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
+  /** Webhook events other than messages (presence), made only where webhooks are on. */
+  eventStream: string;
+  eventSubject(type: string): string;
+  eventWildcard: string;
 }
 
 /** A channel id as a subject token; anything else (dots, wildcards, empty) never gets this far. */
@@ -40,5 +44,8 @@ export function brokerNames(namespace?: string): BrokerNames {
     deadLetterStream: namespace ? `DEADLETTERS_${namespace}` : "DEADLETTERS",
     deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
     deadLetterWildcard: `${p}deadletter.>`,
+    eventStream: namespace ? `EVENTS_${namespace}` : "EVENTS",
+    eventSubject: (type) => `${p}event.${type}`,
+    eventWildcard: `${p}event.>`,
   };
 }

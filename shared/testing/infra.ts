@@ -54,7 +54,7 @@ export async function deleteNamespace(natsUrl: string, namespace: string): Promi
   try {
     const jsm = await jetstreamManager(nc);
     const names = brokerNames(namespace);
-    for (const stream of [names.stream, names.deadLetterStream]) {
+    for (const stream of [names.stream, names.deadLetterStream, names.eventStream]) {
       await jsm.streams.delete(stream).catch(() => {});
     }
   } finally {

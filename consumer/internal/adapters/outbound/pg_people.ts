@@ -1,8 +1,13 @@
 import type { Sql } from "../../../../shared/db/postgres.ts";
 import { AppError } from "../../../../shared/errors.ts";
-import type { ObservedTransition, People, ProfileChanges } from "../../domain/ports/people.ts";
+import type {
+  ObservedChannelTransition,
+  ObservedTransition,
+  People,
+  ProfileChanges,
+} from "../../domain/ports/people.ts";
 
-/** Relations from `channel_members`, presence in `user_presence` (migration 00014). */
+/** Relations from `channel_members`; presence in `user_presence`, `channel_presence` (00014). */
 export class PgPeople implements People, ProfileChanges {
   constructor(private readonly sql: Sql) {}
 
@@ -67,6 +72,38 @@ export class PgPeople implements People, ProfileChanges {
         returning user_id, online, changed_at`
     );
     return rows.map((r) => ({ userId: r.user_id, online: r.online, at: r.changed_at }));
+  }
+
+  async recordChannel(
+    transitions: ObservedChannelTransition[],
+  ): Promise<ObservedChannelTransition[]> {
+    if (transitions.length === 0) return [];
+    const values = transitions.map((t) => ({
+      channel_id: t.channel,
+      user_id: t.userId,
+      online: t.online,
+      at: t.at.toISOString(),
+    }));
+    const rows = await this.query(() =>
+      this.sql<{ channel_id: string; user_id: string; online: boolean; changed_at: Date }[]>`
+        insert into channel_presence (channel_id, user_id, online, changed_at)
+        select v.channel_id, v.user_id, v.online, v.at
+        from jsonb_to_recordset(${this.sql.json(values)})
+          as v(channel_id text, user_id uuid, online boolean, at timestamptz)
+        where exists (select 1 from channels c where c.id = v.channel_id)
+          and exists (select 1 from users u where u.id = v.user_id)
+        on conflict (channel_id, user_id) do update set
+          online = excluded.online, changed_at = excluded.changed_at
+        where channel_presence.online <> excluded.online
+          and channel_presence.changed_at < excluded.changed_at
+        returning channel_id, user_id, online, changed_at`
+    );
+    return rows.map((r) => ({
+      channel: r.channel_id,
+      userId: r.user_id,
+      online: r.online,
+      at: r.changed_at,
+    }));
   }
 
   async displayNames(ids: string[]): Promise<Map<string, string>> {

@@ -13,6 +13,11 @@ export interface ObservedTransition {
   at: Date;
 }
 
+/** The same, for a user's presence on one channel. */
+export interface ObservedChannelTransition extends ObservedTransition {
+  channel: string;
+}
+
 /** Who relates to whom, and user presence as stored (PostgreSQL). */
 export interface People {
   /** Which of `ids` share a channel (a DM included) with `userId`. */
@@ -33,6 +38,8 @@ export interface People {
    * flip (several instances observe the same one): resolves with those this call flipped.
    */
   record(transitions: ObservedTransition[]): Promise<ObservedTransition[]>;
+  /** The same flips for presence per channel (recorded only where webhooks need them). */
+  recordChannel(transitions: ObservedChannelTransition[]): Promise<ObservedChannelTransition[]>;
   displayNames(ids: string[]): Promise<Map<string, string>>;
 }
 

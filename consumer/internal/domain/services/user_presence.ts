@@ -5,6 +5,7 @@ import type { ServerFrame, UserPresenceFrame } from "../../../../shared/protocol
 import type { ObservedTransition, People, UserPresenceState } from "../ports/people.ts";
 import { PresenceCoalescer } from "./presence_coalescer.ts";
 import { PresenceService } from "./presence_service.ts";
+import { SerialBatches } from "./serial_batches.ts";
 
 export const USER_PRESENCE_TOPIC = "user-presence";
 /** The coalescer's one key: user transitions are merged all together, not per channel. */
@@ -22,15 +23,13 @@ export interface LocalSockets {
  * snapshots, TTL), with each user as their own scope. Transitions are coalesced (at most one
  * batch per interval, toggles netted out), then one batch at a time: recorded in the store,
  * where only the instance whose update flips a row owns that transition (last seen written once,
- * `onTransitions` told once cluster-wide), and pushed to the local sockets of the users'
- * DM partners.
+ * `onTransitions` told once cluster-wide, in order), and pushed to the local sockets of the
+ * users' DM partners.
  */
 export class UserPresence {
   private readonly tracker: PresenceService;
   private readonly coalescer: PresenceCoalescer;
-  /** Transitions waiting while a batch is in flight (one entry per user: the latest). */
-  private readonly waiting = new Map<string, boolean>();
-  private inFlight = false;
+  private readonly batches = new SerialBatches<string, ObservedTransition>((b) => this.publish(b));
 
   constructor(
     signals: Signals,
@@ -38,12 +37,13 @@ export class UserPresence {
     private readonly people: People,
     private readonly sockets: LocalSockets,
     private readonly logger: Logger,
-    private readonly onTransitions: (owned: ObservedTransition[]) => void = () => {},
+    private readonly onTransitions: (owned: ObservedTransition[]) => Promise<void> = () =>
+      Promise.resolve(),
   ) {
     this.coalescer = new PresenceCoalescer(1000 / opts.flushesPerSecond, ({ joined, left }) => {
-      for (const u of joined) this.waiting.set(u, true);
-      for (const u of left) this.waiting.set(u, false);
-      void this.drain();
+      const at = new Date();
+      for (const userId of joined) this.batches.put(userId, { userId, online: true, at });
+      for (const userId of left) this.batches.put(userId, { userId, online: false, at });
     });
     this.tracker = new PresenceService(
       signals,
@@ -93,26 +93,10 @@ export class UserPresence {
     }));
   }
 
-  /** One batch at a time; what changes meanwhile waits (netted per user) for the next. */
-  private async drain(): Promise<void> {
-    if (this.inFlight) return;
-    this.inFlight = true;
-    try {
-      while (this.waiting.size) {
-        const at = new Date();
-        const batch = [...this.waiting].map(([userId, online]) => ({ userId, online, at }));
-        this.waiting.clear();
-        await this.publish(batch);
-      }
-    } finally {
-      this.inFlight = false;
-    }
-  }
-
   private async publish(batch: ObservedTransition[]): Promise<void> {
     try {
       const owned = await this.people.record(batch);
-      if (owned.length) this.onTransitions(owned);
+      if (owned.length) await this.onTransitions(owned);
     } catch (err) {
       this.logger.warn("user presence not recorded", { err });
     }

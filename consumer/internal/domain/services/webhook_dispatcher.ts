@@ -2,7 +2,13 @@ import { sleep } from "../../../../shared/async/sleep.ts";
 import { type AcceptedMessage, dedupeKey } from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type { DeadLetterQueue } from "../../../../shared/ports/broker.ts";
-import type { LogQueue, LogQueues, QueuedEntry } from "../../../../shared/ports/log_queues.ts";
+import type {
+  EventLog,
+  LoggedEvent,
+  LogQueue,
+  LogQueues,
+  QueuedEntry,
+} from "../../../../shared/ports/log_queues.ts";
 import type { WebhookEvent, WebhookSender } from "../ports/webhooks.ts";
 
 export interface WebhookPolicy {
@@ -16,7 +22,7 @@ export interface WebhookPolicy {
 /** A queue that failed (broker away) is opened again after this long. */
 const REOPEN_MS = 1_000;
 
-async function sha256Hex(text: string): Promise<string> {
+export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -44,7 +50,9 @@ async function messageCreated(m: AcceptedMessage): Promise<WebhookEvent> {
  * so a slow or absent endpoint holds back only itself, and a partition's order (so a channel's)
  * is kept through retries. A failed delivery is retried with exponential backoff; after the last
  * attempt the message goes to the dead letters with the reason, and the queue moves on. Every
- * consumer instance runs this; the queues hand each entry to one of them.
+ * consumer instance runs this; the queues hand each entry to one of them. Presence events, when
+ * there is an event log, come the same way through one more queue per endpoint (in the order they
+ * were stored; one that fails every attempt is logged and dropped: dead letters hold messages).
  */
 export class WebhookDispatcher {
   constructor(
@@ -54,35 +62,84 @@ export class WebhookDispatcher {
     private readonly deadLetters: DeadLetterQueue,
     private readonly policy: WebhookPolicy,
     private readonly logger: Logger,
+    private readonly events?: EventLog,
   ) {}
 
   /** Delivers until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    const loops = this.policy.urls.flatMap((url) =>
-      Array.from({ length: this.partitions }, (_, p) => this.drain(url, p, signal))
-    );
+    // An entry not settled within this is handed out again (to any instance).
+    const ackWaitMs = 3 * this.policy.timeoutMs;
+    const loops = this.policy.urls.flatMap((url) => [
+      ...Array.from({ length: this.partitions }, (_, p) =>
+        this.drain(
+          url,
+          String(p),
+          (name) => this.queues.open(name, p, { ackWaitMs }),
+          (entry) => this.deliverMessage(url, entry),
+          signal,
+        )),
+      ...(this.events ? [this.events] : []).map((events) =>
+        this.drain(
+          url,
+          "events",
+          (name) => events.open(`${name}-events`, { ackWaitMs }),
+          (entry) => this.deliverEvent(url, entry),
+          signal,
+        )
+      ),
+    ]);
     await Promise.all(loops);
   }
 
-  private async drain(url: string, partition: number, signal: AbortSignal): Promise<void> {
+  private async drain<T>(
+    url: string,
+    queueLabel: string,
+    open: (name: string) => Promise<LogQueue<T>>,
+    deliver: (entry: QueuedEntry<T>) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const name = `webhook-${(await sha256Hex(url)).slice(0, 16)}`;
-    let queue: LogQueue | undefined;
+    let queue: LogQueue<T> | undefined;
     while (!signal.aborted) {
       try {
-        // An entry not settled within this is handed out again (to any instance).
-        queue ??= await this.queues.open(name, partition, { ackWaitMs: 3 * this.policy.timeoutMs });
+        queue ??= await open(name);
         const entry = await queue.next();
-        if (entry && !signal.aborted) await this.deliver(url, entry);
+        if (entry && !signal.aborted) await deliver(entry);
       } catch (err) {
-        this.logger.warn("webhook queue failed", { partition, err });
+        this.logger.warn("webhook queue failed", { queue: queueLabel, err });
         queue = undefined;
         await sleep(REOPEN_MS);
       }
     }
   }
 
-  private async deliver(url: string, entry: QueuedEntry): Promise<void> {
-    const event = await messageCreated(entry.message);
+  private async deliverMessage(url: string, entry: QueuedEntry): Promise<void> {
+    await this.deliver(url, entry, await messageCreated(entry.message), async (why) => {
+      await this.deadLetters.put({
+        message: entry.message,
+        reason: `webhook ${url} failed ${entry.attempt} times, last: ${why}`,
+        attempts: entry.attempt,
+        at: new Date().toISOString(),
+      });
+      this.logger.warn("webhook dead-lettered", { url, channel: entry.message.channel });
+    });
+  }
+
+  private deliverEvent(url: string, entry: QueuedEntry<LoggedEvent>): Promise<void> {
+    const event = entry.message as WebhookEvent;
+    return this.deliver(url, entry, event, (why) => {
+      this.logger.warn("webhook event dropped", { url, type: event.type, id: event.id, why });
+      return Promise.resolve();
+    });
+  }
+
+  /** Sends; retries with backoff while attempts remain, else `giveUp` with why, and moves on. */
+  private async deliver<T>(
+    url: string,
+    entry: QueuedEntry<T>,
+    event: WebhookEvent,
+    giveUp: (why: string) => Promise<void>,
+  ): Promise<void> {
     try {
       await this.sender.send(url, event);
       entry.ack();
@@ -96,13 +153,7 @@ export class WebhookDispatcher {
         entry.retryIn(delay);
         return;
       }
-      await this.deadLetters.put({
-        message: entry.message,
-        reason: `webhook ${url} failed ${entry.attempt} times, last: ${why}`,
-        attempts: entry.attempt,
-        at: new Date().toISOString(),
-      });
-      this.logger.warn("webhook dead-lettered", { url, channel: entry.message.channel });
+      await giveUp(why);
       entry.ack();
     }
   }
