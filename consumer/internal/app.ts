@@ -303,7 +303,7 @@ export async function startConsumer(
       unsubscribeAdditions();
       presence.stop();
       userPresence.stop();
-      await profiles.stop().catch(() => {});
+      await profiles.stop();
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();

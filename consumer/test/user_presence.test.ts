@@ -10,7 +10,8 @@ const aboutUser = (id: string, online: boolean) => (f: ServerFrame) =>
   f.type === "user_presence" && f.users.some((u) => u.id === id && u.online === online);
 
 Deno.test("user presence: online across two consumer instances, last seen kept, pushed to DM partners, refused to strangers", async (t) => {
-  const system = await startDistributed({ consumers: 2 });
+  // A short presence TTL: a restarted instance settles the users left online within it.
+  const system = await startDistributed({ consumers: 2, env: { PRESENCE_TTL_MS: "3000" } });
   const [c0, c1] = system.consumerUrls;
   const alice = await registerAndLogin(system.authUrl);
   const bob = await registerAndLogin(system.authUrl);
@@ -105,6 +106,31 @@ Deno.test("user presence: online across two consumer instances, last seen kept, 
       // Now Alice and Bob share a channel: Bob may see Alice's presence.
       assert.equal((await read(c1, bob.token, [alice.userId])).status, 200);
     });
+
+    await t.step("a burst of presence requests is rate limited before any query", async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 80 }, () => read(c1, mallory.token, [mallory.userId])),
+      );
+      const limited = replies.filter((r) => r.status === 429);
+      assert.ok(limited.length >= 10, `${limited.length} limited`);
+      for (const r of limited) assert.equal(r.body.error.code, "RATE_LIMITED");
+    });
+
+    await t.step(
+      "the whole cluster killed with Alice online: a restarted one settles her offline",
+      async () => {
+        const killedAt = Date.now();
+        for (const c of system.consumers) await c.stop("SIGKILL");
+        const fresh = await system.startConsumer();
+        const base = `http://127.0.0.1:${fresh.port}`;
+        await eventually("alice settled offline", async () => {
+          const { body } = await read(base, bob.token, [alice.userId]);
+          return body.users?.[0].online === false && body.users[0].lastSeen !== null;
+        });
+        const { body } = await read(base, bob.token, [alice.userId]);
+        assert.ok(Date.parse(body.users[0].lastSeen) >= killedAt - 1_000, body.users[0].lastSeen);
+      },
+    );
   } finally {
     await Promise.all(sockets.map((s) => s.close()));
     await system.stop();

@@ -74,6 +74,16 @@ export class PgPeople implements People, ProfileChanges {
     return rows.map((r) => ({ userId: r.user_id, online: r.online, at: r.changed_at }));
   }
 
+  async settle(online: string[], before: Date): Promise<ObservedTransition[]> {
+    const rows = await this.query(() =>
+      this.sql<{ user_id: string; changed_at: Date }[]>`
+        update user_presence set online = false, last_seen_at = ${before}, changed_at = ${before}
+        where online and changed_at < ${before} and not (user_id = any(${online}::uuid[]))
+        returning user_id, changed_at`
+    );
+    return rows.map((r) => ({ userId: r.user_id, online: false, at: r.changed_at }));
+  }
+
   async recordChannel(
     transitions: ObservedChannelTransition[],
   ): Promise<ObservedChannelTransition[]> {

@@ -38,6 +38,11 @@ export interface People {
    * flip (several instances observe the same one): resolves with those this call flipped.
    */
   record(transitions: ObservedTransition[]): Promise<ObservedTransition[]>;
+  /**
+   * Flips to offline every user stored online since before `before` who is not in `online` (a
+   * whole cluster stopped with them online), last seen at `before`: resolves with those flipped.
+   */
+  settle(online: string[], before: Date): Promise<ObservedTransition[]>;
   /** The same flips for presence per channel (recorded only where webhooks need them). */
   recordChannel(transitions: ObservedChannelTransition[]): Promise<ObservedChannelTransition[]>;
   displayNames(ids: string[]): Promise<Map<string, string>>;

@@ -96,6 +96,15 @@ export class PresenceService implements PresenceTracker {
     return [...users].sort();
   }
 
+  /** Every channel someone is online on, through any instance. */
+  channels(): string[] {
+    const all = new Set(this.local.keys());
+    for (const peer of this.peers.values()) {
+      for (const channel of peer.entries.keys()) all.add(channel);
+    }
+    return [...all];
+  }
+
   join(channel: string, userId: string, connectionId: string): void {
     const existing = this.local.get(channel)?.get(userId);
     if (existing) {

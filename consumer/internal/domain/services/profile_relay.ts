@@ -1,9 +1,12 @@
+import { withDeadline } from "../../../../shared/async/deadline.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type { People, ProfileChanges } from "../ports/people.ts";
 import type { LocalSockets } from "./user_presence.ts";
 
 /** Renames gather this long before one lookup: a burst of them costs one pair of queries. */
 const BATCH_MS = 250;
+/** Stopping does not wait longer than this for the store to hear the unlisten. */
+const STOP_MS = 2_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -34,7 +37,11 @@ export class ProfileRelay {
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.stopListening?.();
+    const stopping = this.stopListening?.();
+    if (!stopping) return;
+    await withDeadline(stopping, STOP_MS, () => new Error("unlisten timed out")).catch((err) =>
+      this.logger.warn("profile changes still listened to", { err })
+    );
   }
 
   private async flush(): Promise<void> {

@@ -29,11 +29,12 @@ export interface LocalSockets {
 export class UserPresence {
   private readonly tracker: PresenceService;
   private readonly coalescer: PresenceCoalescer;
+  private settling: ReturnType<typeof setTimeout> | undefined;
   private readonly batches = new SerialBatches<string, ObservedTransition>((b) => this.publish(b));
 
   constructor(
     signals: Signals,
-    opts: { ttlMs: number; flushesPerSecond: number },
+    private readonly opts: { ttlMs: number; flushesPerSecond: number },
     private readonly people: People,
     private readonly sockets: LocalSockets,
     private readonly logger: Logger,
@@ -52,11 +53,18 @@ export class UserPresence {
     );
   }
 
+  /**
+   * Starts tracking; after one TTL, when this instance sees every peer, users stored online who
+   * are nowhere (the whole cluster stopped while they were on) are settled offline.
+   */
   start(): void {
     this.tracker.start();
+    const startedAt = new Date();
+    this.settling = setTimeout(() => void this.settle(startedAt), this.opts.ttlMs);
   }
 
   stop(): void {
+    clearTimeout(this.settling);
     this.tracker.stop();
     this.coalescer.stop();
   }
@@ -91,6 +99,15 @@ export class UserPresence {
       online: this.isOnline(id),
       lastSeen: lastSeen.get(id) ?? null,
     }));
+  }
+
+  private async settle(startedAt: Date): Promise<void> {
+    try {
+      const owned = await this.people.settle(this.tracker.channels(), startedAt);
+      if (owned.length) await this.onTransitions(owned);
+    } catch (err) {
+      this.logger.warn("user presence not settled", { err });
+    }
   }
 
   private async publish(batch: ObservedTransition[]): Promise<void> {
