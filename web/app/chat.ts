@@ -423,6 +423,7 @@ export class Chat {
             },
             view.peer ? this.dots?.dot(view.peer) ?? null : null,
             el("span", { text: this.label(view) }),
+            view.peer ? this.dots?.seen(view.peer) ?? null : null,
             view.unread > 0 ? el("span", { class: "badge", text: String(view.unread) }) : null,
           ),
         )

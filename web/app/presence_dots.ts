@@ -24,16 +24,27 @@ export class PresenceDots {
     }
   }
 
+  /** The dot, with what it means as its title. */
   dot(userId: string): HTMLElement {
     const p = this.known.get(userId);
     const title = p?.online
       ? "online"
       : p?.lastSeen
-      ? `last seen ${
-        new Date(p.lastSeen).toLocaleString([], { dateStyle: "short", timeStyle: "short" })
-      }`
+      ? `last seen ${new Date(p.lastSeen).toLocaleString()}`
       : "offline";
     return el("span", { class: p?.online ? "dot online" : "dot", title });
+  }
+
+  /** "seen 14:05" (today) or "seen 28/11" while offline with a last seen; otherwise nothing. */
+  seen(userId: string): HTMLElement | null {
+    const p = this.known.get(userId);
+    if (!p || p.online || !p.lastSeen) return null;
+    const at = new Date(p.lastSeen);
+    const today = at.toDateString() === new Date().toDateString();
+    const text = today
+      ? at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+      : at.toLocaleDateString([], { day: "numeric", month: "short" });
+    return el("span", { class: "seen", text: `seen ${text}` });
   }
 
   private learn(users: UserPresence[]): void {

@@ -27,6 +27,7 @@ browserTest(
     // seen.
     await bob.goto("about:blank");
     await bobInAdas.locator(".dot:not(.online)").waitFor();
+    await bobInAdas.locator(".seen", { hasText: /^seen / }).waitFor();
     assert.match(
       (await bobInAdas.locator(".dot").getAttribute("title")) ?? "",
       /^last seen /,
@@ -36,6 +37,7 @@ browserTest(
     await bob.goto(url);
     await bob.locator("#status.online").waitFor();
     await bobInAdas.locator(".dot.online").waitFor();
+    assert.equal(await bobInAdas.locator(".seen").count(), 0);
 
     // Bob renames himself: Ada's open page shows the new name, no reload.
     await bob.fill("#display-name", "Robert");
