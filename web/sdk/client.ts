@@ -150,7 +150,13 @@ export class RtmClient {
   private readonly directory = new Profiles((path, method, body) =>
     this.call(`${this.urls.auth}${path}`, method, body)
   );
-  private readonly people = new PeopleEvents(this.directory);
+  private readonly people = new PeopleEvents(
+    this.directory,
+    async (ids) =>
+      (await this.call<{ users: UserPresence[] }>(
+        `${this.consumerUrl}/v1/presence/users?${new URLSearchParams({ ids: ids.join(",") })}`,
+      )).users,
+  );
   private producer?: ServiceSocket;
   private consumer?: ServiceSocket;
   private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
@@ -204,7 +210,10 @@ export class RtmClient {
       onState: (s) => this.setState("producer", s),
     }, socketOptions);
     this.consumer = new ServiceSocket(ws(this.urls.consumer), this.tokens, {
-      onOpen: () => this.subscriptions.renewAll(),
+      onOpen: () => {
+        this.subscriptions.renewAll();
+        this.people.socketOpened();
+      },
       onFrame: (f) => {
         if (f.type === "membership") {
           for (const listen of this.membershipListeners) {
@@ -245,8 +254,9 @@ export class RtmClient {
   }
 
   /**
-   * Calls `listener` when people the user shares a DM with come online or go offline, while
-   * connected (ask `userPresence` again after a reconnect). Returns a function to stop.
+   * Calls `listener` when people the user shares a DM with come online or go offline, and after a
+   * reconnect with the current presence of everyone asked about with `userPresence` (what changed
+   * meanwhile was not pushed). Returns a function to stop.
    */
   onUserPresence(listener: (users: UserPresence[]) => void): () => void {
     return this.people.onUserPresence(listener);
@@ -350,10 +360,8 @@ export class RtmClient {
   }
 
   /** Online and last seen of `ids` (at most 100): FORBIDDEN unless each shares a channel or DM. */
-  async userPresence(ids: string[]): Promise<UserPresence[]> {
-    return (await this.call<{ users: UserPresence[] }>(
-      `${this.consumerUrl}/v1/presence/users?${new URLSearchParams({ ids: ids.join(",") })}`,
-    )).users;
+  userPresence(ids: string[]): Promise<UserPresence[]> {
+    return this.people.presence(ids);
   }
 
   /** Renews the access token now (concurrent calls share one renewal). */
