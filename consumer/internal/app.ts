@@ -36,16 +36,13 @@ import type { MessageStore } from "./domain/ports/message_store.ts";
 import type { People, ProfileChanges } from "./domain/ports/people.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
-import { PresenceEvents } from "./domain/services/presence_events.ts";
-import { ProfileRelay } from "./domain/services/profile_relay.ts";
 import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { TypingRelay } from "./domain/services/typing_relay.ts";
-import { UserPresence } from "./domain/services/user_presence.ts";
-import { UserSockets } from "./domain/services/user_sockets.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { liveDelivery } from "./live_delivery.ts";
+import { peopleDelivery } from "./people_delivery.ts";
 import { consumerMetrics } from "./metrics.ts";
 import { startResyncTimer } from "./resync_timer.ts";
 
@@ -105,10 +102,15 @@ export async function startConsumer(
 
   const { namespaces } = config;
   const access = refuseUnknownNamespaces(deps.access, namespaces);
-  // Presence webhooks: only where webhooks are on and the broker keeps an event log.
-  const presenceEvents = config.webhooks && deps.broker.events
-    ? new PresenceEvents(deps.broker.events, deps.people, logger.child({ component: "webhooks" }))
-    : undefined;
+  const people = await peopleDelivery({
+    signals: deps.broker.signals,
+    presence: config.presence,
+    people: deps.people,
+    // Presence webhooks: only where webhooks are on and the broker keeps an event log.
+    events: config.webhooks && deps.broker.events,
+    logger,
+  });
+  const { users, presenceEvents } = people;
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
     access,
@@ -123,19 +125,6 @@ export async function startConsumer(
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
   typing.start();
-  // User-level presence: every socket counts, wherever it is; pushed to DM partners' sockets.
-  const userPresence: UserPresence = new UserPresence(
-    deps.broker.signals,
-    config.presence,
-    deps.people,
-    { users: (): string[] => users.users(), send: (userId, frame) => users.send(userId, frame) },
-    logger.child({ component: "user-presence" }),
-    (owned) => presenceEvents?.usersChanged(owned) ?? Promise.resolve(),
-  );
-  const users: UserSockets = new UserSockets(userPresence);
-  userPresence.start();
-  const profiles = new ProfileRelay(deps.people, deps.people, users, logger);
-  await profiles.start();
   // Revocations reach every instance (this one included) over the broker's signals; so do
   // additions, for the user's open sockets to list the channel at once.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
@@ -248,7 +237,7 @@ export async function startConsumer(
   };
   const channels = new ChannelService(deps.directory, membershipEvents);
   mountChannelRoutes(app, { verifier: deps.verifier, channels });
-  mountUserPresenceRoutes(app, { verifier: deps.verifier, presence: userPresence });
+  mountUserPresenceRoutes(app, { verifier: deps.verifier, presence: people.userPresence });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   const sse = new SseServer(
     hub,
@@ -302,8 +291,7 @@ export async function startConsumer(
       stopResync();
       unsubscribeAdditions();
       presence.stop();
-      userPresence.stop();
-      await profiles.stop();
+      await people.stop();
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();
