@@ -9,7 +9,7 @@ import { api, openKnownSocket } from "./support.ts";
 const aboutUser = (id: string, online: boolean) => (f: ServerFrame) =>
   f.type === "user_presence" && f.users.some((u) => u.id === id && u.online === online);
 
-Deno.test("user presence: online across two consumer instances, last seen kept, pushed to DM partners, refused to strangers", async (t) => {
+Deno.test("user presence: online across two consumer instances, last seen kept, pushed to DM partners, refused to strangers; renames to co-members", async (t) => {
   // A short presence TTL: a restarted instance settles the users left online within it.
   const system = await startDistributed({ consumers: 2, env: { PRESENCE_TTL_MS: "3000" } });
   const [c0, c1] = system.consumerUrls;
@@ -24,6 +24,7 @@ Deno.test("user presence: online across two consumer instances, last seen kept, 
     const dm = await api(c0, alice.token, "POST", `/v1/dm/${bob.userId}`, {});
     assert.equal(dm.status, 200);
     const aliceWatching = await open(c0, alice.token);
+    let malloryWs: WsClient | undefined;
 
     await t.step(
       "online while a socket is open on any instance; both instances say so",
@@ -69,7 +70,7 @@ Deno.test("user presence: online across two consumer instances, last seen kept, 
     );
 
     await t.step("a stranger's presence is refused, alone or among related users", async () => {
-      await open(c1, mallory.token);
+      malloryWs = await open(c1, mallory.token);
       for (const ids of [[mallory.userId], [bob.userId, mallory.userId]]) {
         const res = await read(c0, alice.token, ids);
         assert.equal(res.status, 403, JSON.stringify(res.body));
@@ -106,6 +107,28 @@ Deno.test("user presence: online across two consumer instances, last seen kept, 
       // Now Alice and Bob share a channel: Bob may see Alice's presence.
       assert.equal((await read(c1, bob.token, [alice.userId])).status, 200);
     });
+
+    await t.step(
+      "a rename reaches the open sockets of those who share a channel, no one else",
+      async () => {
+        const bobWs = await open(c0, bob.token);
+        const res = await fetch(`${system.authUrl}/v1/users/me`, {
+          method: "PATCH",
+          headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ displayName: "Ada King" }),
+        });
+        assert.equal(res.status, 200, await res.text());
+        const renamed = (f: ServerFrame) => f.type === "profile" && f.id === alice.userId;
+        assert.deepEqual(await bobWs.next(renamed), {
+          type: "profile",
+          id: alice.userId,
+          displayName: "Ada King",
+        });
+        // Her own other socket too; Mallory, who shares nothing with her, hears nothing.
+        await aliceWatching.next(renamed);
+        await assert.rejects(malloryWs!.next(renamed, 1_000));
+      },
+    );
 
     await t.step("a burst of presence requests is rate limited before any query", async () => {
       const replies = await Promise.all(
