@@ -17,9 +17,10 @@ import {
 } from "./internal/adapters/outbound/pg_channel_directory.ts";
 import { PgChannelRoster } from "./internal/adapters/outbound/pg_channel_roster.ts";
 import { PgHistoryPruner } from "./internal/adapters/outbound/pg_history_pruner.ts";
-import { PgMembershipOutbox } from "./internal/adapters/outbound/pg_membership_outbox.ts";
+import { PgEventOutbox } from "./internal/adapters/outbound/pg_event_outbox.ts";
 import { PgMessageSearch } from "./internal/adapters/outbound/pg_message_search.ts";
 import { PgMessageStore } from "./internal/adapters/outbound/pg_message_store.ts";
+import { PgPeople } from "./internal/adapters/outbound/pg_people.ts";
 import {
   type ConsumerDeps,
   type RunningConsumer,
@@ -52,8 +53,9 @@ export function startConsumer(
     directory: new PgChannelDirectory(sql, policy.channelsPerHour),
     serverDirectory: new PgChannelDirectory(sql, UNLIMITED_PER_HOUR),
     roster: new PgChannelRoster(sql),
+    people: new PgPeople(sql),
     pruner: new PgHistoryPruner(sql),
-    outbox: new PgMembershipOutbox(sql),
+    outbox: new PgEventOutbox(sql),
     apiKeys: new PgApiKeys(sql),
     sessions: new PgSessionRevocations(sql, policy.sessionPollMs, infra.logger),
     access: infra.access ?? new PgChannelAccess(sql, policy.channelsPerHour),

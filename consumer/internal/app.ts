@@ -22,6 +22,7 @@ import { mountConsumerRoutes } from "./adapters/inbound/http_routes.ts";
 import { serverAdminCalls } from "./adapters/inbound/server_grpc.ts";
 import { mountSearchRoutes } from "./adapters/inbound/search_routes.ts";
 import { mountServerAdminRoutes } from "./adapters/inbound/server_routes.ts";
+import { mountUserPresenceRoutes } from "./adapters/inbound/user_presence_routes.ts";
 import { mountWebRoutes } from "./adapters/inbound/web_routes.ts";
 import { limitApiRate } from "./adapters/inbound/api_rate_limit.ts";
 import { limitFrameRate } from "./adapters/inbound/ws_frame_rate.ts";
@@ -38,6 +39,7 @@ import type { ChannelRoster } from "./domain/ports/channel_roster.ts";
 import type { MembershipEvents } from "./domain/ports/membership.ts";
 import type { MessageSearch } from "./domain/ports/message_search.ts";
 import type { MessageStore } from "./domain/ports/message_store.ts";
+import type { People, ProfileChanges } from "./domain/ports/people.ts";
 import { ChannelService } from "./domain/services/channel_service.ts";
 import { EventRelay } from "./domain/services/event_relay.ts";
 import { PersistService } from "./domain/services/persist_service.ts";
@@ -46,9 +48,9 @@ import { refuseUnknownNamespaces } from "./domain/services/namespace_policy.ts";
 import { RetentionService } from "./domain/services/retention_service.ts";
 import { ServerAdmin } from "./domain/services/server_admin.ts";
 import { TypingRelay } from "./domain/services/typing_relay.ts";
-import { UserSockets } from "./domain/services/user_sockets.ts";
 import { WebhookDispatcher } from "./domain/services/webhook_dispatcher.ts";
 import { liveDelivery } from "./live_delivery.ts";
+import { peopleDelivery } from "./people_delivery.ts";
 import { consumerMetrics } from "./metrics.ts";
 import { startResyncTimer } from "./resync_timer.ts";
 
@@ -63,7 +65,7 @@ export interface ConsumerDeps {
   /** With `logQueues` (NATS) webhooks can be configured; the in-process broker has none. */
   broker: Pick<Broker, "log" | "ownership" | "delivery" | "signals" | "deadLetters"> & {
     logQueues?: LogQueues;
-    /** The channel event stream (NATS): membership changes reach webhooks through it. */
+    /** The channel event stream (NATS): membership and presence changes reach webhooks by it. */
     events?: EventLog;
   };
   store: MessageStore;
@@ -72,8 +74,10 @@ export interface ConsumerDeps {
   /** The same directory without the users' hourly creation quota, for the server API. */
   serverDirectory: ChannelDirectory;
   roster: ChannelRoster;
+  /** Who shares channels with whom, user presence as stored, and profile changes. */
+  people: People & ProfileChanges;
   pruner: HistoryPruner;
-  /** Membership changes recorded with the change, relayed to `broker.events`. */
+  /** Membership and presence changes recorded with the change, relayed to `broker.events`. */
   outbox: EventOutbox;
   apiKeys: ApiKeyLookup;
   /** Revoked sessions (logout): their sockets close within a poll. */
@@ -117,6 +121,15 @@ export async function startConsumer(
       config.proxyHooks.maxPending,
     );
   const subscribeAccess = hooks ? hookedAccess(access, hooks, "subscribe") : access;
+  const people = await peopleDelivery({
+    signals: deps.broker.signals,
+    presence: config.presence,
+    people: deps.people,
+    // Channel presence is recorded for its webhook events only where webhooks are on.
+    channelPresence: Boolean(config.webhooks && deps.broker.events),
+    logger,
+  });
+  const { users, presenceEvents } = people;
   const { hub, presence, coalescer } = liveDelivery({
     store: deps.store,
     access: subscribeAccess,
@@ -126,11 +139,11 @@ export async function startConsumer(
     presence: config.presence,
     maxSubscriptionsPerSocket: config.sockets.maxSubscriptionsPerSocket,
     namespaces,
+    onPresence: presenceEvents && ((change) => presenceEvents.channelChanged(change)),
   });
   presence.start();
   const typing = new TypingRelay(deps.broker.signals, hub);
   typing.start();
-  const users = new UserSockets();
   // Revocations reach every instance (this one included) over the broker's signals; so do
   // additions, for the user's open sockets to list the channel at once.
   const unsubscribeRevocations = onRevocation(deps.broker.signals, ({ channel, userId }) => {
@@ -224,7 +237,15 @@ export async function startConsumer(
     access,
     store: deps.store,
     sockets: socketServer,
-    handlers: limitFrameRate(subscriberHandlers(hub, typing, users), config.sockets.subscribeRate),
+    handlers: limitFrameRate(
+      subscriberHandlers(
+        hub,
+        typing,
+        users,
+        (userId, channel) => channels.subscribed(userId, channel),
+      ),
+      config.sockets.subscribeRate,
+    ),
     online: (channel) => presence.online(channel),
   });
   // Broker down: caches still expire within their TTL; pages see it on their next list.
@@ -244,11 +265,10 @@ export async function startConsumer(
     revoked: (channel, userId) =>
       announce(() => announceRevocation(deps.broker.signals, { channel, userId }), channel),
   };
-  mountChannelRoutes(app, {
-    verifier: deps.verifier,
-    channels: new ChannelService(deps.directory, membershipEvents, receipts),
-  });
+  const channels = new ChannelService(deps.directory, membershipEvents, receipts);
+  mountChannelRoutes(app, { verifier: deps.verifier, channels });
   mountSearchRoutes(app, { verifier: deps.verifier, search: deps.search, rate: config.searchRate });
+  mountUserPresenceRoutes(app, { verifier: deps.verifier, presence: people.userPresence });
   deps.sessions.start(({ userId, at }) => socketServer.closeRevoked(userId, at));
   // Asked at the stream's start too, so a refusal is a status (EventSource then stops retrying).
   const sse = new SseServer(
@@ -303,6 +323,7 @@ export async function startConsumer(
       stopResync();
       unsubscribeAdditions();
       presence.stop();
+      await people.stop();
       deps.sessions.stop();
       coalescer.stop();
       typing.stop();

@@ -4,7 +4,7 @@ import type { MessageStore } from "./domain/ports/message_store.ts";
 import type { Namespaces } from "../../shared/namespaces/namespaces.ts";
 import { namespaceAllows, namespacedPresence } from "./domain/services/namespace_policy.ts";
 import { PresenceCoalescer } from "./domain/services/presence_coalescer.ts";
-import { PresenceService } from "./domain/services/presence_service.ts";
+import { type PresenceChange, PresenceService } from "./domain/services/presence_service.ts";
 import { type DeliveryObserver, SubscriptionHub } from "./domain/services/subscription_hub.ts";
 
 /**
@@ -23,12 +23,17 @@ export function liveDelivery(deps: {
   presence: { ttlMs: number; flushesPerSecond: number };
   maxSubscriptionsPerSocket: number;
   namespaces: Namespaces;
+  /** Also told each coalesced change (presence webhooks). */
+  onPresence?: (change: PresenceChange) => void;
 }): { hub: SubscriptionHub; presence: PresenceService; coalescer: PresenceCoalescer } {
   // Presence calls back only after start(), when `hub` exists.
   const coalescer = new PresenceCoalescer(
     1000 / deps.presence.flushesPerSecond,
-    ({ channel, joined, left }) =>
-      hub.broadcastPresence({ type: "presence", channel, joined, left }),
+    (change) => {
+      const { channel, joined, left } = change;
+      hub.broadcastPresence({ type: "presence", channel, joined, left });
+      deps.onPresence?.(change);
+    },
   );
   const presence = new PresenceService(
     deps.signals,

@@ -4,10 +4,10 @@ import { PgApiKeys } from "../../shared/apikeys/pg_api_keys.ts";
 import { connectPostgres } from "../../shared/db/postgres.ts";
 import { loadServerApi } from "../../shared/grpc/server_api.ts";
 import { registerAndLogin } from "../../shared/testing/infra.ts";
-import { startDistributed, wsUrl } from "../../shared/testing/system.ts";
+import { startDistributed } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 import type { MembershipFrame, ServerFrame } from "../../shared/protocol/frames.ts";
-import { api } from "./support.ts";
+import { api, openKnownSocket } from "./support.ts";
 
 const membership = (channel: string, change: "added" | "removed") => (f: ServerFrame) =>
   f.type === "membership" && f.channel === channel && f.change === change;
@@ -18,13 +18,7 @@ Deno.test("membership frames: a user's open sockets, on every instance, learn of
   const alice = await registerAndLogin(system.authUrl);
   const bob = await registerAndLogin(system.authUrl);
   const sockets: WsClient[] = [];
-  // A socket is known from its first frame on (the SDK subscribes at once).
-  const open = async (base: string, token: string) => {
-    const ws = await WsClient.connect(wsUrl(base), token);
-    sockets.push(ws);
-    assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
-    return ws;
-  };
+  const open = (base: string, token: string) => openKnownSocket(sockets, base, token);
   try {
     const bobHere = await open(c0, bob.token);
     const bobThere = await open(c1, bob.token);

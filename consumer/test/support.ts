@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { MessageFrame, ServerFrame, SubscribedFrame } from "../../shared/protocol/frames.ts";
+import { wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 
 /**
@@ -262,4 +263,19 @@ export async function metricValue(base: string, name: string): Promise<number> {
   const value = Number(line?.split(" ").at(-1));
   assert.ok(Number.isFinite(value), `${base}/metrics has no ${name}`);
   return value;
+}
+
+/**
+ * Opens a consumer socket that is known to the instance (from its first frame on, as the SDK's
+ * is: it subscribes at once) and adds it to `sockets`, for the test to close.
+ */
+export async function openKnownSocket(
+  sockets: WsClient[],
+  base: string,
+  token: string,
+): Promise<WsClient> {
+  const ws = await WsClient.connect(wsUrl(base), token);
+  sockets.push(ws);
+  assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
+  return ws;
 }

@@ -5,7 +5,7 @@ import {
   type JetStreamManager,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import { ChannelEvent } from "../domain/channel_event.ts";
+import { ChannelEvent, eventKey } from "../domain/channel_event.ts";
 import { AcceptedMessage, StoredMessage } from "../domain/message.ts";
 import { AppError } from "../errors.ts";
 import { activeTraceparent, inTrace, tracingOn } from "../tracing/tracing.ts";
@@ -96,9 +96,9 @@ export class NatsBroker implements Broker {
     };
     this.events = {
       append: async (event, timeoutMs) => {
-        const partition = partitionOf(event.channel, opts.partitions);
+        const key = eventKey(event);
         await this.js.publish(
-          names.eventSubject(partition, event.channel),
+          names.eventSubject(partitionOf(key, opts.partitions), key),
           encoder.encode(JSON.stringify(event)),
           { msgID: event.id, timeout: timeoutMs },
         );
@@ -270,9 +270,9 @@ export class NatsBroker implements Broker {
 
   deadLetters = {
     put: async (letter: DeadLetter | EventDeadLetter) => {
-      const { channel } = "event" in letter ? letter.event : letter.message;
+      const key = "event" in letter ? eventKey(letter.event) : letter.message.channel;
       await this.js.publish(
-        this.names.deadLetterSubject(channel),
+        this.names.deadLetterSubject(key),
         encoder.encode(JSON.stringify(letter)),
       );
     },

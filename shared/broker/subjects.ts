@@ -18,10 +18,10 @@ export interface BrokerNames {
   deadLetterStream: string;
   deadLetterSubject(channel: string): string;
   deadLetterWildcard: string;
-  /** Channel events other than messages (membership), for webhooks. */
+  /** Channel events other than messages (membership, presence), for webhooks. */
   eventStream: string;
-  /** `event.<partition>.<channel>`, partitioned like messages. */
-  eventSubject(partition: number, channel: string): string;
+  /** `event.<partition>.<key>` (the channel, or the user of a user's own event), like messages. */
+  eventSubject(partition: number, key: string): string;
   eventPartitionSubject(partition: number): string;
   eventWildcard: string;
 }
@@ -47,7 +47,7 @@ export function brokerNames(namespace?: string): BrokerNames {
     deadLetterSubject: (channel) => `${p}deadletter.${channel}`,
     deadLetterWildcard: `${p}deadletter.>`,
     eventStream: namespace ? `EVENTS_${namespace}` : "EVENTS",
-    eventSubject: (partition, channel) => `${p}event.${partition}.${channelToken(channel)}`,
+    eventSubject: (partition, key) => `${p}event.${partition}.${channelToken(key)}`,
     eventPartitionSubject: (partition) => `${p}event.${partition}.*`,
     eventWildcard: `${p}event.>`,
   };

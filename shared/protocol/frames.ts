@@ -101,6 +101,13 @@ export type MembershipFrame = { type: "membership"; channel: string; change: "ad
  * channels to the other members' subscribed ones ("seen").
  */
 export type ReceiptFrame = { type: "receipt"; channel: string; user: string; seq: number };
+/** Users the socket's user shares a DM with came online or went offline (`lastSeen`: then). */
+export type UserPresenceFrame = {
+  type: "user_presence";
+  users: { id: string; online: boolean; lastSeen?: string }[];
+};
+/** A user the socket's user shares a channel with changed their display name. */
+export type ProfileFrame = { type: "profile"; id: string; displayName: string };
 export type PongFrame = { id?: RequestIdValue; type: "pong" };
 /** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
 export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
@@ -114,6 +121,8 @@ export type ServerFrame =
   | TypingEventFrame
   | MembershipFrame
   | ReceiptFrame
+  | UserPresenceFrame
+  | ProfileFrame
   | PongFrame
   | RefreshedFrame;
 

@@ -17,6 +17,7 @@ import {
 import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
 import { MessageActions } from "./message_actions.ts";
+import { PresenceDots } from "./presence_dots.ts";
 import { seenSeq, unreadAfterRead } from "./receipts.ts";
 import { bindSearch } from "./search.ts";
 
@@ -65,6 +66,8 @@ export class Chat {
   private readonly nameless = new Set<string>();
   /** The message a search result jumped to, marked until another jump. */
   private found?: { channel: string; seq: number };
+  /** DM partners online or last seen, shown in the channel list. */
+  private dots?: PresenceDots;
 
   private readonly actions: MessageActions;
 
@@ -81,6 +84,9 @@ export class Chat {
     byId("me").textContent = this.client.userId;
     this.client.me().then((user) => this.showMe(user), () => {});
     this.bindForms();
+    this.dots = new PresenceDots(this.client, () => this.renderChannels());
+    // Someone renamed: the profile cache has the new name; show it wherever it is rendered.
+    this.client.onProfile(() => this.renderAll());
     let summaries: ChannelSummary[] = [];
     try {
       summaries = await this.client.channels();
@@ -121,6 +127,7 @@ export class Chat {
       typing: new Map(),
     };
     this.channels.set(s.id, view);
+    if (s.peer) this.dots?.track([s.peer]);
     this.renderChannels();
     return view;
   }
@@ -507,7 +514,9 @@ export class Chat {
               class: view === this.current ? "active" : "",
               onClick: () => void this.open(view),
             },
+            view.peer ? this.dots?.dot(view.peer) ?? null : null,
             el("span", { text: this.label(view) }),
+            view.peer ? this.dots?.seen(view.peer) ?? null : null,
             view.unread > 0 ? el("span", { class: "badge", text: String(view.unread) }) : null,
           ),
         )

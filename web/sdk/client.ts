@@ -2,6 +2,7 @@ import type { AckFrame, MembershipFrame, ReceiptFrame } from "../../shared/proto
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";
+import { PeopleEvents, type UserPresence } from "./people_events.ts";
 import { type Profile, Profiles } from "./profiles.ts";
 import type { ShownMessage } from "./message_state.ts";
 import { Publisher, type PublishOptions } from "./publisher.ts";
@@ -165,6 +166,13 @@ export class RtmClient {
   private readonly directory = new Profiles((path, method, body) =>
     this.call(`${this.urls.auth}${path}`, method, body)
   );
+  private readonly people = new PeopleEvents(
+    this.directory,
+    async (ids) =>
+      (await this.call<{ users: UserPresence[] }>(
+        `${this.consumerUrl}/v1/presence/users?${new URLSearchParams({ ids: ids.join(",") })}`,
+      )).users,
+  );
   private producer?: ServiceSocket;
   private consumer?: ServiceSocket;
   private readonly states = { producer: "connecting", consumer: "connecting" } as Record<
@@ -218,7 +226,10 @@ export class RtmClient {
       onState: (s) => this.setState("producer", s),
     }, socketOptions);
     this.consumer = new ServiceSocket(ws(this.urls.consumer), this.tokens, {
-      onOpen: () => this.subscriptions.renewAll(),
+      onOpen: () => {
+        this.subscriptions.renewAll();
+        this.people.socketOpened();
+      },
       onFrame: (f) => {
         if (f.type === "membership") {
           for (const listen of this.membershipListeners) {
@@ -228,7 +239,7 @@ export class RtmClient {
           for (const listen of this.receiptListeners) {
             listen({ channel: f.channel, user: f.user, seq: f.seq });
           }
-        } else this.subscriptions.onFrame(f);
+        } else if (!this.people.onFrame(f)) this.subscriptions.onFrame(f);
       },
       onState: (s) => this.setState("consumer", s),
     }, socketOptions);
@@ -301,6 +312,23 @@ export class RtmClient {
   }
 
   /**
+   * Calls `listener` when people the user shares a DM with come online or go offline, and after a
+   * reconnect with the current presence of everyone asked about with `userPresence` (what changed
+   * meanwhile was not pushed). Returns a function to stop.
+   */
+  onUserPresence(listener: (users: UserPresence[]) => void): () => void {
+    return this.people.onUserPresence(listener);
+  }
+
+  /**
+   * Calls `listener` when someone the user shares a channel with (or the user, elsewhere) changes
+   * their display name; `cachedProfile` has the new name already. Returns a function to stop.
+   */
+  onProfile(listener: (profile: Profile) => void): () => void {
+    return this.people.onProfile(listener);
+  }
+
+  /**
    * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
    * most every few seconds. Others get it in their subscription's `onTyping`.
    */
@@ -339,7 +367,7 @@ export class RtmClient {
     return this.call(`${this.urls.auth}/v1/auth/me`);
   }
 
-  /** Changes the user's display name (others see it on their next lookup). */
+  /** Changes the user's display name (open pages that show it get `onProfile`). */
   async updateProfile(changes: { displayName: string }): Promise<User> {
     const user = await this.call<User>(`${this.urls.auth}/v1/users/me`, "PATCH", changes);
     this.directory.remember(user);
@@ -400,6 +428,11 @@ export class RtmClient {
     return (await this.call<{ online: string[] }>(
       `${this.consumerUrl}/v1/channels/${enc(channel)}/presence`,
     )).online;
+  }
+
+  /** Online and last seen of `ids` (at most 100): FORBIDDEN unless each shares a channel or DM. */
+  userPresence(ids: string[]): Promise<UserPresence[]> {
+    return this.people.presence(ids);
   }
 
   /** Renews the access token now (concurrent calls share one renewal). */

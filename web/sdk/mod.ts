@@ -31,6 +31,7 @@ export {
   type Reaction,
   type ShownMessage,
 } from "./message_state.ts";
+export type { UserPresence } from "./people_events.ts";
 export type { Profile } from "./profiles.ts";
 export type { PublishOptions } from "./publisher.ts";
 export {

@@ -5,8 +5,8 @@ import type { TokenVerifier } from "../../../../shared/ports/tokens.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
 import type { Rate } from "../../../../shared/rate/token_bucket.ts";
 
-/** The API paths a user's rate covers: channels, members, read markers, history, DMs. */
-const PATHS = ["/v1/channels", "/v1/channels/*", "/v1/dm/*"];
+/** The API paths a user's rate covers: channels, members, read markers, history, DMs, presence. */
+const PATHS = ["/v1/channels", "/v1/channels/*", "/v1/dm/*", "/v1/presence/*"];
 
 /**
  * Each user's requests to the channel API share one token bucket (per instance). Runs before the

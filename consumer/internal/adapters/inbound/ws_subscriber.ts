@@ -11,12 +11,14 @@ import type { UserSockets } from "../../domain/services/user_sockets.ts";
 /**
  * WebSocket egress: subscribe/unsubscribe/typing/ping/refresh frames in, messages out, via the
  * hub (typing via the relay). A socket is known by its user from its first frame on (the SDK
- * subscribes at once), so membership changes reach it.
+ * subscribes at once), so membership changes and user presence reach it. Each subscription that
+ * succeeds is reported to `subscribed` (a public channel is joined by subscribing to it).
  */
 export function subscriberHandlers(
   hub: SubscriptionHub,
   typing: TypingRelay,
   users: UserSockets,
+  subscribed: (userId: string, channel: string) => Promise<void> = () => Promise.resolve(),
 ): SessionHandlers {
   const subscribers = new WeakMap<Session, Subscriber>();
   const subscriberOf = (session: Session): Subscriber => {
@@ -65,11 +67,17 @@ export function subscriberHandlers(
           }
           return;
         case "subscribe":
-          hub.subscribe(subscriber, frame.id, frame.channel, frame.since).catch((err) => {
-            const e = toAppError(err);
-            if (e.code === "INTERNAL") session.logger.error("subscribe failed", { err });
-            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
-          });
+          hub.subscribe(subscriber, frame.id, frame.channel, frame.since).then(
+            () =>
+              subscribed(subscriber.userId, frame.channel).catch((err) =>
+                session.logger.warn("subscription not recorded", { err })
+              ),
+            (err) => {
+              const e = toAppError(err);
+              if (e.code === "INTERNAL") session.logger.error("subscribe failed", { err });
+              session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+            },
+          );
           return;
       }
     },

@@ -81,6 +81,16 @@ export class PgChannelDirectory implements ChannelDirectory {
     return rows.length > 0;
   }
 
+  async joinPublic(channel: string, userId: string): Promise<boolean> {
+    const rows = await this.query(() =>
+      this.sql`
+        insert into channel_members (channel_id, user_id)
+        select id, ${userId} from channels where id = ${channel} and kind = 'public'
+        on conflict (channel_id, user_id) do nothing returning 1`
+    );
+    return rows.length > 0;
+  }
+
   async removeMember(channel: string, userId: string): Promise<boolean> {
     const rows = await this.query(() =>
       this.sql`

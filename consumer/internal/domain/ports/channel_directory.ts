@@ -41,6 +41,8 @@ export interface ChannelDirectory {
   userExists(userId: string): Promise<boolean>;
   /** False when already a member. */
   addMember(channel: string, userId: string): Promise<boolean>;
+  /** Makes `userId` a member of `channel` if it is public; false when not public or already one. */
+  joinPublic(channel: string, userId: string): Promise<boolean>;
   /** False when not a member. */
   removeMember(channel: string, userId: string): Promise<boolean>;
   listFor(userId: string): Promise<MyChannel[]>;

@@ -2,7 +2,7 @@ import type { ChannelEvent } from "../../../../shared/domain/channel_event.ts";
 
 /**
  * A message, or an event acting on one (docs/PROTOCOL.md, "Edits, deletes and reactions"), or a
- * channel event (membership).
+ * channel event (membership, presence).
  */
 export type WebhookEventType =
   | "message.created"

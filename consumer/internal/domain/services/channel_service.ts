@@ -13,8 +13,8 @@ import type { ReadReceipts } from "../ports/read_receipts.ts";
 /**
  * Channel and membership rules. Anyone may create a channel (becoming its owner, within an hourly
  * quota) and join or leave a public one; only the owner adds or removes others; the owner stays; a
- * direct channel's two members are fixed. Reading a public channel makes it one of yours (for
- * unread counts). A private or direct channel one is not in answers exactly like one that does not
+ * direct channel's two members are fixed. Subscribing to or reading a public channel makes it one
+ * of yours (listed, with unread counts). A private or direct channel one is not in answers exactly like one that does not
  * exist, so nobody learns which exist.
  */
 export class ChannelService {
@@ -52,6 +52,11 @@ export class ChannelService {
     const added = await this.directory.addMember(channel, target);
     if (added) this.events.added(channel, target);
     return added;
+  }
+
+  /** A subscriber of a public channel joins it, so it is listed among theirs at once. */
+  async subscribed(userId: string, channel: string): Promise<void> {
+    if (await this.directory.joinPublic(channel, userId)) this.events.added(channel, userId);
   }
 
   async removeMember(actor: string, channel: string, target: string): Promise<void> {

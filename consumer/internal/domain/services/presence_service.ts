@@ -61,14 +61,19 @@ export class PresenceService implements PresenceTracker {
 
   constructor(
     private readonly signals: Signals,
-    private readonly opts: { ttlMs: number },
+    /** `topic`: its own signals topic, for a second tracker (user presence) beside this one. */
+    private readonly opts: { ttlMs: number; topic?: string },
     private readonly onChange: (change: PresenceChange) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
+  private get topic(): string {
+    return this.opts.topic ?? PRESENCE_TOPIC;
+  }
+
   /** Listens to peers, says hello, then heartbeats and expires silent peers every TTL/3. */
   start(): void {
-    this.unsubscribe = this.signals.subscribe(PRESENCE_TOPIC, (data) => this.onSignal(data));
+    this.unsubscribe = this.signals.subscribe(this.topic, (data) => this.onSignal(data));
     this.publish({ kind: "hello", instance: this.instance });
     this.timer = setInterval(() => {
       this.publishSnapshot();
@@ -89,6 +94,15 @@ export class PresenceService implements PresenceTracker {
       for (const user of peer.entries.get(channel) ?? []) users.add(user);
     }
     return [...users].sort();
+  }
+
+  /** Every channel someone is online on, through any instance. */
+  channels(): string[] {
+    const all = new Set(this.local.keys());
+    for (const peer of this.peers.values()) {
+      for (const channel of peer.entries.keys()) all.add(channel);
+    }
+    return [...all];
   }
 
   join(channel: string, userId: string, connectionId: string): void {
@@ -230,7 +244,7 @@ export class PresenceService implements PresenceTracker {
 
   private publish(signal: PresenceSignal): void {
     try {
-      this.signals.publish(PRESENCE_TOPIC, signal);
+      this.signals.publish(this.topic, signal);
     } catch {
       // Broker down: the next heartbeat after it is back repairs every peer's view.
     }

@@ -1,5 +1,5 @@
 import { sleep } from "../../../../shared/async/sleep.ts";
-import type { ChannelEvent } from "../../../../shared/domain/channel_event.ts";
+import { type ChannelEvent, eventKey } from "../../../../shared/domain/channel_event.ts";
 import { type AcceptedMessage, dedupeKey } from "../../../../shared/domain/message.ts";
 import type { Logger } from "../../../../shared/logging/logger.ts";
 import type {
@@ -65,7 +65,8 @@ function channelEvent(e: ChannelEvent): Promise<WebhookEvent> {
 /** One durable log the endpoints hear of: its entries, as events, and as dead letters. */
 interface Feed<T> {
   queues: LogQueues<T>;
-  channelOf(entry: T): string;
+  /** The channel (or, for a user's own event, the user) that orders the entry. */
+  keyOf(entry: T): string;
   toEvent(entry: T): Promise<WebhookEvent>;
   letter(entry: T, reason: string, attempts: number): DeadLetter | EventDeadLetter;
 }
@@ -79,7 +80,7 @@ const at = () => new Date().toISOString();
  * is kept through retries. A failed delivery is retried with exponential backoff; after the last
  * attempt the message goes to the dead letters with the reason, and the queue moves on. Every
  * consumer instance runs this; the queues hand each entry to one of them. With `events`, channel
- * events (membership) come from a stream of their own, read the same way.
+ * events (membership, presence) come from a stream of their own, read the same way.
  */
 export class WebhookDispatcher {
   constructor(
@@ -96,7 +97,7 @@ export class WebhookDispatcher {
   async run(signal: AbortSignal): Promise<void> {
     const messages: Feed<AcceptedMessage> = {
       queues: this.queues,
-      channelOf: (m) => m.channel,
+      keyOf: (m) => m.channel,
       toEvent: messageEvent,
       letter: (message, reason, attempts) => ({ message, reason, attempts, at: at() }),
     };
@@ -106,7 +107,7 @@ export class WebhookDispatcher {
     if (this.events) {
       const events: Feed<ChannelEvent> = {
         queues: this.events,
-        channelOf: (e) => e.channel,
+        keyOf: eventKey,
         toEvent: channelEvent,
         letter: (event, reason, attempts) => ({ event, reason, attempts, at: at() }),
       };
@@ -161,7 +162,7 @@ export class WebhookDispatcher {
           entry.attempt,
         ),
       );
-      this.logger.warn("webhook dead-lettered", { url, channel: feed.channelOf(entry.message) });
+      this.logger.warn("webhook dead-lettered", { url, key: feed.keyOf(entry.message) });
       entry.ack();
     }
   }

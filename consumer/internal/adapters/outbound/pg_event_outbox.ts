@@ -3,14 +3,15 @@ import type { ChannelEvent } from "../../../../shared/domain/channel_event.ts";
 import type { EventOutbox } from "../../domain/ports/event_outbox.ts";
 
 /** One relay at a time over every instance: two would put a channel's events out of order. */
-const RELAY_LOCK = "membership_events relay";
+const RELAY_LOCK = "event_outbox relay";
 
 /**
- * The outbox of migration 00015: `membership_events` rows, written by a trigger on
- * `channel_members` in the transaction of the change. The relay holds a transaction-scoped
- * advisory lock while it publishes, and deletes the rows it handed over in that transaction.
+ * The outbox of migration 00015: `event_outbox` rows, written by triggers on `channel_members`
+ * and on the presence tables in the transaction of the change. The relay holds a
+ * transaction-scoped advisory lock while it publishes, and deletes the rows it handed over in
+ * that transaction.
  */
-export class PgMembershipOutbox implements EventOutbox {
+export class PgEventOutbox implements EventOutbox {
   constructor(private readonly sql: Sql) {}
 
   relay(max: number, publish: (events: ChannelEvent[]) => Promise<void>): Promise<number> {
@@ -19,19 +20,25 @@ export class PgMembershipOutbox implements EventOutbox {
         select pg_try_advisory_xact_lock(hashtextextended(${RELAY_LOCK}, 0)) as locked`;
       if (!locked) return 0;
       const rows = await tx<
-        { id: string; channel_id: string; user_id: string; change: "added" | "removed"; at: Date }[]
+        {
+          id: string;
+          type: ChannelEvent["type"];
+          channel_id: string | null;
+          user_id: string;
+          at: Date;
+        }[]
       >`
-        select id, channel_id, user_id, change, at from membership_events
+        select id, type, channel_id, user_id, at from event_outbox
         order by id limit ${max}`;
       if (rows.length === 0) return 0;
       await publish(rows.map((r) => ({
-        id: `evt_member_${r.id}`,
-        type: r.change === "added" ? "channel.member_added" : "channel.member_removed",
-        channel: r.channel_id,
+        id: `evt_${r.id}`,
+        type: r.type,
+        ...(r.channel_id === null ? {} : { channel: r.channel_id }),
         at: r.at.toISOString(),
         data: { userId: r.user_id },
       })));
-      await tx`delete from membership_events where id <= ${rows[rows.length - 1].id}`;
+      await tx`delete from event_outbox where id <= ${rows[rows.length - 1].id}`;
       return rows.length;
     });
   }
