@@ -6,13 +6,13 @@ import { freePort, registerAndLogin } from "../shared/testing/infra.ts";
 import { startDistributed } from "../shared/testing/system.ts";
 import type { EventDeadLetter } from "../shared/ports/broker.ts";
 import { eventually } from "../shared/testing/eventually.ts";
-import { startNatsServer } from "../shared/testing/nats_server.ts";
 import {
   deadLetters,
   type ReceivedEvent,
   WebhookReceiver,
 } from "../shared/testing/webhook_receiver.ts";
 import { webhookKey } from "../shared/webhooks/signature.ts";
+import { startWebhookOutage } from "../shared/testing/webhook_outage.ts";
 
 Deno.test("webhooks: channel.member_added / member_removed from every path, signed, in order per channel", async () => {
   const secret = `whsec_${
@@ -131,17 +131,7 @@ Deno.test("webhooks: channel.member_added / member_removed from every path, sign
 });
 
 Deno.test("webhooks: membership changes made while NATS is down reach the endpoint once it is back", async () => {
-  const secret = `whsec_${
-    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
-  }`;
-  const app = new WebhookReceiver(freePort(), webhookKey(secret));
-  app.start();
-  const nats = await startNatsServer();
-  const system = await startDistributed({
-    natsUrl: nats.url,
-    env: { WEBHOOK_URLS: app.url, WEBHOOK_SECRET: secret },
-  });
-  const sql = connectPostgres(system.databaseUrl, { max: 1 });
+  const { app, nats, system, sql, stop } = await startWebhookOutage();
   try {
     const consumer = system.consumerUrls[0];
     const alice = await registerAndLogin(system.authUrl);
@@ -183,10 +173,6 @@ Deno.test("webhooks: membership changes made while NATS is down reach the endpoi
       { [team]: [`+${alice.userId}`, `+${bob.userId}`, `-${bob.userId}`] },
     );
   } finally {
-    await sql.end();
-    await system.stop();
-    await app.stop();
-    await nats.stop();
-    await Deno.remove(nats.storeDir, { recursive: true });
+    await stop();
   }
 });

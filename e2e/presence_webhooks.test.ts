@@ -4,12 +4,11 @@ import { eventually } from "../shared/testing/eventually.ts";
 import { startDistributed, wsUrl } from "../shared/testing/system.ts";
 import { WsClient } from "../shared/testing/ws_client.ts";
 import { webhookKey } from "../shared/webhooks/signature.ts";
+import { startWebhookOutage, webhookSecret } from "../shared/testing/webhook_outage.ts";
 import { WebhookReceiver as Receiver } from "../shared/testing/webhook_receiver.ts";
 
 Deno.test("presence webhooks: presence.joined/left and user.online/offline, signed, once each across two consumer instances", async () => {
-  const secret = `whsec_${
-    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
-  }`;
+  const secret = webhookSecret();
   const app = new Receiver(freePort(), webhookKey(secret));
   app.start();
   const system = await startDistributed({
@@ -75,5 +74,36 @@ Deno.test("presence webhooks: presence.joined/left and user.online/offline, sign
     await Promise.all(sockets.map((s) => s.close()));
     await system.stop();
     await app.stop();
+  }
+});
+
+Deno.test("presence webhooks: a user going offline while NATS is down waits in the outbox and arrives once it is back", async () => {
+  const { app, nats, system, sql, stop } = await startWebhookOutage();
+  try {
+    const alice = await registerAndLogin(system.authUrl);
+    const ws = await WsClient.connect(wsUrl(system.consumerUrls[0]), alice.token);
+    // A socket counts from its first frame on.
+    assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
+    const told = (type: string) =>
+      app.events.some((e) => e.type === type && e.data.userId === alice.userId);
+    await eventually("alice online", () => told("user.online"));
+
+    await nats.stop();
+    await ws.close();
+    // Recorded by the flip of her presence row; kept (through the relay's failing tries).
+    const pending = async () =>
+      (await sql<{ n: number }[]>`
+        select count(*)::int as n from event_outbox
+        where type = 'user.offline' and user_id = ${alice.userId}`)[0].n;
+    await eventually("the offline event in the outbox", async () => await pending() === 1);
+    assert.equal(told("user.offline"), false);
+    await nats.restart();
+
+    await eventually("alice offline", () => told("user.offline"));
+    await eventually("the outbox emptied", async () => await pending() === 0);
+    const hers = app.events.filter((e) => e.data.userId === alice.userId).map((e) => e.type);
+    assert.deepEqual(hers.filter((t) => t.startsWith("user.")), ["user.online", "user.offline"]);
+  } finally {
+    await stop();
   }
 });
