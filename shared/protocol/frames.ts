@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { ChannelId } from "../domain/channel.ts";
 import { ClientMsgId, type StoredMessage } from "../domain/message.ts";
-import type { ErrorCode } from "../errors.ts";
+import type { MessageFrame, ServerFrame } from "../../web/sdk/wire.ts";
 
-/** Client → server frames. Every request carries a client-chosen `id` echoed in its reply. */
+/**
+ * Client → server frames, validated. Every request carries a client-chosen `id` echoed in its
+ * reply. Server → client frames are plain types in web/sdk/wire.ts, published with the SDK.
+ */
 const RequestId = z.union([z.number().int(), z.string().max(64)]);
 
 export const PublishFrame = z.object({
@@ -55,57 +58,21 @@ export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 export type RefreshFrame = z.infer<typeof RefreshFrame>;
 export type ProducerClientFrame = z.infer<typeof ProducerClientFrame>;
 export type ConsumerClientFrame = z.infer<typeof ConsumerClientFrame>;
-export type RequestIdValue = z.infer<typeof RequestId>;
-
-/** Server → client frames. */
-export type AckFrame = {
-  id: RequestIdValue;
-  type: "ack";
-  channel: string;
-  clientMsgId: string;
-  streamSeq: number;
-};
-export type ErrorFrame = {
-  id?: RequestIdValue;
-  type: "error";
-  code: ErrorCode;
-  message: string;
-  /** On an error that is no reply but ends a subscription (interrupted, revoked): its channel. */
-  channel?: string;
-};
-export type SubscribedFrame = {
-  id: RequestIdValue;
-  type: "subscribed";
-  channel: string;
-  lastSeq: number;
-  recovered: boolean;
-};
-export type UnsubscribedFrame = { id: RequestIdValue; type: "unsubscribed"; channel: string };
-export type MessageFrame = { type: "message" } & StoredMessage;
-export type PresenceFrame = {
-  type: "presence";
-  channel: string;
-  joined: string[];
-  left: string[];
-};
-/** `user` is typing in `channel`: show it for a few seconds unless it is repeated. */
-export type TypingEventFrame = { type: "typing"; channel: string; user: string };
-/** The user was added to `channel` (a DM opened with them, say) or removed from it. */
-export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
-export type PongFrame = { id?: RequestIdValue; type: "pong" };
-/** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
-export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
-export type ServerFrame =
-  | AckFrame
-  | ErrorFrame
-  | SubscribedFrame
-  | UnsubscribedFrame
-  | MessageFrame
-  | PresenceFrame
-  | TypingEventFrame
-  | MembershipFrame
-  | PongFrame
-  | RefreshedFrame;
+export type {
+  AckFrame,
+  ErrorFrame,
+  MembershipFrame,
+  MessageFrame,
+  PongFrame,
+  PresenceFrame,
+  RefreshedFrame,
+  RequestIdValue,
+  ServerFrame,
+  SubscribedFrame,
+  TypingEventFrame,
+  UnsubscribedFrame,
+} from "../../web/sdk/wire.ts";
+export { CloseCode } from "../../web/sdk/wire.ts";
 
 /**
  * A frame sent to many sockets (a message to every subscriber of its channel): serialized once,
@@ -132,18 +99,3 @@ export function messageFrame(m: StoredMessage): MessageFrame {
     sentAt: m.sentAt,
   };
 }
-
-/** WebSocket close codes in the application range (4000–4999), shared by both socket services. */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  FRAME_TOO_LARGE: 4009,
-  RATE_LIMITED: 4029,
-  TOKEN_EXPIRED: 4001,
-  /** An in-band refresh carried another user's token. */
-  TOKEN_MISMATCH: 4003,
-  /** A backend disconnected the user (server API): final, clients must not reconnect. */
-  DISCONNECTED: 4010,
-  SLOW_CONSUMER: 4008,
-  TOO_MANY_CONNECTIONS: 4030,
-} as const;

@@ -1,4 +1,4 @@
-import type { AckFrame, ServerFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, ServerFrame } from "./wire.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 
