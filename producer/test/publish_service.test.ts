@@ -93,6 +93,42 @@ Deno.test("publish service: per-connection and per-user buckets, RATE_LIMITED wi
   await service.publish(crypto.randomUUID(), { channel: "c", clientMsgId: "z", body: "b" });
 });
 
+Deno.test("publish service: a publish refused for its rate holds its lane until it comes again", async () => {
+  const broker = new InProcessBroker();
+  const service = new PublishService(
+    broker.log,
+    slowAccess(() => 0),
+    {
+      ...policy,
+      connectionRate: { perSecond: 20, burst: 2 },
+      userRate: { perSecond: 1e6, burst: 1e6 },
+    },
+    { published: () => {}, logAppended: () => {} },
+  );
+  const lane = service.openLane();
+  const publish = (id: string) =>
+    service.publish(USER, { channel: "c", clientMsgId: id, body: "b" }, lane);
+  assert.deepEqual(await Promise.all(["a", "b", "c"].map((id) => codeOf(publish(id)))), [
+    "ok",
+    "ok",
+    "RATE_LIMITED",
+  ]);
+  // A token comes back within 50 ms; still, "d" may not overtake the refused "c"…
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const held = await publish("d").catch((e) => e);
+  assert.ok(held instanceof AppError && held.code === "RATE_LIMITED", String(held));
+  assert.match(held.message, /send it again first/);
+  // …until "c" comes again; then the lane flows in order.
+  const [c, d] = [
+    await publish("c"),
+    await new Promise((r) => setTimeout(r, 120)).then(() => publish("d")),
+  ];
+  assert.ok(c.streamSeq < d.streamSeq);
+  // Another connection of the same user is not held back.
+  await service.publish(USER, { channel: "c", clientMsgId: "e", body: "b" }, service.openLane());
+  await broker.close();
+});
+
 Deno.test("publish service: a hung channel directory answers UNAVAILABLE within the timeout", async () => {
   const { service } = setup({ authorize: () => new Promise(() => {}) });
   const started = performance.now();

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ChannelId } from "../domain/channel.ts";
 import { ClientMsgId, type StoredMessage } from "../domain/message.ts";
-import type { MessageFrame, ServerFrame } from "../../web/sdk/wire.ts";
+import type { AppError } from "../errors.ts";
+import type { ErrorFrame, MessageFrame, RequestIdValue, ServerFrame } from "../../web/sdk/wire.ts";
 
 /**
  * Client → server frames, validated. Every request carries a client-chosen `id` echoed in its
@@ -97,5 +98,23 @@ export function messageFrame(m: StoredMessage): MessageFrame {
     sender: m.sender,
     body: m.body,
     sentAt: m.sentAt,
+  };
+}
+
+/** An error as the frame every socket and stream sends: the code, and when to retry if it is known. */
+export function errorFrame(
+  id: RequestIdValue | undefined,
+  err: AppError,
+  channel?: string,
+): ErrorFrame {
+  return {
+    ...(id === undefined ? {} : { id }),
+    type: "error",
+    code: err.code,
+    message: err.message,
+    ...(channel === undefined ? {} : { channel }),
+    ...(err.retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterMs: Math.ceil(err.retryAfterSeconds * 1000) }),
   };
 }

@@ -1,7 +1,7 @@
 import { AppError, toAppError } from "../../../../shared/errors.ts";
 import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
-import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
+import { CloseCode, errorFrame, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { PublishLane } from "../../domain/services/publish_lane.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
@@ -28,7 +28,7 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
         frame = parseFrame(ProducerClientFrame, data);
       } catch (err) {
         const e = misdirected(data) ?? toAppError(err);
-        session.send({ id: requestIdOf(data), type: "error", code: e.code, message: e.message });
+        session.send(errorFrame(requestIdOf(data), e));
         return;
       }
       if (frame.type === "ping") {
@@ -48,7 +48,7 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
         (err) => {
           const e = toAppError(err);
           if (e.code === "INTERNAL") session.logger.error("publish failed", { err });
-          session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+          session.send(errorFrame(frame.id, e));
           if (e.code === "RATE_LIMITED" && !st.strikes.take() && session.open) {
             session.logger.warn("closing flooding socket");
             session.close(CloseCode.RATE_LIMITED, "flooding: too many rate-limited publishes");
