@@ -3,6 +3,7 @@ import { InProcessBroker } from "../../shared/broker/memory.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { PublishObserver } from "../internal/domain/ports/publish_observer.ts";
+import { PublishLane } from "../internal/domain/services/publish_lane.ts";
 import { type PublishPolicy, PublishService } from "../internal/domain/services/publish_service.ts";
 
 const USER = crypto.randomUUID();
@@ -127,6 +128,21 @@ Deno.test("publish service: a publish refused for its rate holds its lane until 
   // Another connection of the same user is not held back.
   await service.publish(USER, { channel: "c", clientMsgId: "e", body: "b" }, service.openLane());
   await broker.close();
+});
+
+Deno.test("publish lane: a refused publish that never comes again holds the lane for its wait + 2 s only", () => {
+  let now = 0;
+  const lane = new PublishLane({ perSecond: 1, burst: 1 }, () => now);
+  lane.refused("c", 50);
+  lane.refused("d", 500); // a later refusal does not take the hold over
+  assert.equal(lane.heldBack("d"), 50);
+  assert.equal(lane.heldBack("c"), undefined);
+  now = 40;
+  assert.equal(lane.heldBack("e"), 10);
+  now = 50 + 2_000 - 1;
+  assert.equal(lane.heldBack("e"), 0);
+  now = 50 + 2_000;
+  assert.equal(lane.heldBack("e"), undefined);
 });
 
 Deno.test("publish service: a hung channel directory answers UNAVAILABLE within the timeout", async () => {

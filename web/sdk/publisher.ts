@@ -20,7 +20,7 @@ export interface PublisherOptions {
  * closes a socket that collects too many RATE_LIMITED answers), and it is plenty to fill a
  * connection's pipeline.
  */
-export const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 64;
 
 interface Pending {
   frame: { id: string; type: "publish"; channel: string; clientMsgId: string; body: string };
