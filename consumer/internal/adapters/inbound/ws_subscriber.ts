@@ -2,6 +2,7 @@ import { toAppError } from "../../../../shared/errors.ts";
 import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
 import { ConsumerClientFrame, errorFrame } from "../../../../shared/protocol/frames.ts";
+import { misdirected } from "../../../../shared/protocol/misdirected.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
@@ -39,7 +40,7 @@ export function subscriberHandlers(
       try {
         frame = parseFrame(ConsumerClientFrame, data);
       } catch (err) {
-        const e = toAppError(err);
+        const e = misdirected(data, "consumer") ?? toAppError(err);
         session.send(errorFrame(requestIdOf(data), e));
         return;
       }
