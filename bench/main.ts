@@ -8,43 +8,19 @@
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { registerAndLogin } from "../shared/testing/infra.ts";
 import { startDistributed, wsUrl } from "../shared/testing/system.ts";
-import {
-  type CoreCeiling,
-  type DurableCeiling,
-  durableCeiling,
-  natsCoreCeiling,
-} from "./ceilings.ts";
-import { clusterScenario, type ClusterStep } from "./cluster.ts";
-import { type ConnectionsResult, connectionsScenario } from "./connections.ts";
+import { durableCeiling, natsCoreCeiling } from "./ceilings.ts";
+import { clusterScenario } from "./cluster.ts";
+import { connectionsScenario } from "./connections.ts";
 import { type CpuGroups, cpuMeter } from "./cpu.ts";
-import { type DurableResult, durableScenario } from "./durable.ts";
+import { durableScenario } from "./durable.ts";
 import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
-import { describeMachine, type Machine } from "./machine.ts";
+import { describeMachine } from "./machine.ts";
 import { offerProtocols } from "./load.ts";
-import { type PeerResult, PEERS, peerScenario } from "./peers.ts";
-import { type Profile, PROFILES } from "./profiles.ts";
-import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
-
-export type MeasuredStep = StepResult & { cpu: Record<string, number> };
-
-export interface BenchResults {
-  profile: Profile;
-  machine: Machine;
-  durationSeconds: number;
-  ceilings: { core?: CoreCeiling; durable?: DurableCeiling };
-  fanout?: { steps: MeasuredStep[]; bestRate: number; bestDeliveryRate: number };
-  durable?: DurableResult & { cpu: Record<string, number> };
-  latency?: MeasuredStep;
-  connections?: ConnectionsResult;
-  cluster?: ClusterStep[];
-  /** The same workload against non-durable peers (bench/peers/), each with its own ledger. */
-  peers?: PeerResult[];
-  correctness: { violations: number; examples: string[]; publishErrors: number };
-  failures: string[];
-  targets: TargetCheck[];
-  ok: boolean;
-}
+import { PEERS, peerScenario } from "./peers.ts";
+import { PROFILES } from "./profiles.ts";
+import { renderResultsMarkdown, renderTable, targetChecks } from "./report.ts";
+import type { BenchResults, MeasuredStep } from "./results.ts";
 
 // --render: rewrite RESULTS.md from RESULTS.json and NOTES.md (after editing the notes), no run.
 if (Deno.args.includes("--render")) {

@@ -1,14 +1,7 @@
 import { clusterLine } from "./cluster.ts";
 import type { LatencySummary } from "./histogram.ts";
-import type { BenchResults, MeasuredStep } from "./main.ts";
+import type { BenchResults, MeasuredStep, TargetCheck } from "./results.ts";
 import { TARGETS } from "./profiles.ts";
-
-export interface TargetCheck {
-  name: string;
-  value: number | null;
-  target: string;
-  met: boolean;
-}
 
 /** Ours as a fraction of a ceiling, or null when either side is missing. */
 export function ratio(ours: number | undefined, ceiling: number | undefined): number | null {

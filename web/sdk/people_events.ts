@@ -1,4 +1,4 @@
-import type { ServerFrame } from "../../shared/protocol/frames.ts";
+import type { ServerFrame } from "./wire.ts";
 import type { Profile, Profiles } from "./profiles.ts";
 
 /** A user's presence across channels: online anywhere, and when their last socket closed. */
