@@ -7,6 +7,16 @@ import type {
   ProfileChanges,
 } from "../../domain/ports/people.ts";
 
+/** Transitions as rows for `jsonb_to_recordset` (a channel's, with its `channel_id`). */
+function asRows(transitions: (ObservedTransition & { channel?: string })[]) {
+  return transitions.map((t) => ({
+    channel_id: t.channel,
+    user_id: t.userId,
+    online: t.online,
+    at: t.at.toISOString(),
+  }));
+}
+
 /**
  * Relations from `channel_members`; presence in `user_presence`, `channel_presence` (00014), whose
  * flips 00015's triggers record as webhook events.
@@ -52,11 +62,7 @@ export class PgPeople implements People, ProfileChanges {
 
   async record(transitions: ObservedTransition[]): Promise<void> {
     if (transitions.length === 0) return;
-    const values = transitions.map((t) => ({
-      user_id: t.userId,
-      online: t.online,
-      at: t.at.toISOString(),
-    }));
+    const values = asRows(transitions);
     await this.query(() =>
       this.sql`
         insert into user_presence (user_id, online, last_seen_at, changed_at)
@@ -85,12 +91,7 @@ export class PgPeople implements People, ProfileChanges {
 
   async recordChannel(transitions: ObservedChannelTransition[]): Promise<void> {
     if (transitions.length === 0) return;
-    const values = transitions.map((t) => ({
-      channel_id: t.channel,
-      user_id: t.userId,
-      online: t.online,
-      at: t.at.toISOString(),
-    }));
+    const values = asRows(transitions);
     await this.query(() =>
       this.sql`
         insert into channel_presence (channel_id, user_id, online, changed_at)
