@@ -136,7 +136,7 @@ export class InProcessBroker implements Broker {
     partition: number,
     after: number,
     handle: (batch: LogBatch) => Promise<void>,
-    { maxBatch, signal, turn }: ReadOptions,
+    { maxBatch, signal }: ReadOptions,
   ): Promise<void> {
     const queue = this.queues[partition];
     const onAbort = () => this.wake.get(partition)?.();
@@ -149,8 +149,6 @@ export class InProcessBroker implements Broker {
           this.wake.delete(partition);
           continue;
         }
-        const release = await turn();
-        // Taken after the turn came: what arrived meanwhile joins the batch.
         const from = queue.findIndex((e) => e.seq > cursor);
         const batch = queue.slice(from, from + maxBatch);
         const lastSeq = batch[batch.length - 1].seq;
@@ -159,7 +157,7 @@ export class InProcessBroker implements Broker {
             trace ? { streamSeq: seq, message, trace } : { streamSeq: seq, message }
           ),
           lastSeq,
-        }).finally(release);
+        });
         cursor = lastSeq;
         this.settle(queue.splice(0, from + batch.length).length);
       }

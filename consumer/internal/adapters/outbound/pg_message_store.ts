@@ -70,10 +70,10 @@ export class PgMessageStore implements MessageStore {
 
   async storeBatch(
     messages: AcceptedMessage[],
-    fence?: PartitionFence,
+    fences: readonly PartitionFence[] = [],
   ): Promise<StoredMessage[]> {
-    // One round trip (sql/store_message_batch.sql): the fence, lock, dedupe, numbering and insert
-    // run inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
+    // One round trip (migrations 00005, 00012): the fences, lock, dedupe, numbering and insert run
+    // inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,
       channel_id: m.channel,
@@ -83,9 +83,18 @@ export class PgMessageStore implements MessageStore {
       created_at: m.sentAt,
     })));
     const rows = await this.bounded(
-      fence
-        ? this.sql<Row[]>`select * from persist_partition_batch(${batch}::text::json,
-            ${fence.log}, ${fence.partition}, ${fence.expected}, ${fence.next})`
+      fences.length
+        ? this.sql<Row[]>`select * from persist_partition_batches(${batch}::text::json,
+            ${
+          JSON.stringify(
+            fences.map((f) => ({
+              log: f.log,
+              part: f.partition,
+              expected: f.expected,
+              next: f.next,
+            })),
+          )
+        }::text::json)`
         : this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
     );
     // After a partial insert the function returns the batch's rows a second time: keep one each.
