@@ -12,6 +12,7 @@ import type {
   ReadOptions,
 } from "../ports/broker.ts";
 import { activeTraceparent, tracingOn } from "../tracing/tracing.ts";
+import { DedupeWindow } from "./dedupe_window.ts";
 import { FileJournal } from "./journal.ts";
 import { partitionOf } from "./partitions.ts";
 
@@ -34,8 +35,9 @@ interface Entry {
  */
 export class InProcessBroker implements Broker {
   private seq = 0;
-  /** `stored` settles when the first append of that key is durable (duplicates wait for it). */
-  private readonly dedupe = new Map<string, { seq: number; at: number; stored: Promise<void> }>();
+  private readonly dedupe: DedupeWindow;
+  /** First appends of a key not yet durable: a duplicate waits for its first. */
+  private readonly storing = new Map<string, Promise<void>>();
   /** Being appended, or appended and not yet handled: the journal may be emptied only at zero. */
   private unsettled = 0;
   /** Per partition, appended entries its reader has not handled yet, in append order. */
@@ -53,11 +55,12 @@ export class InProcessBroker implements Broker {
   };
 
   constructor(
-    private readonly duplicateWindowMs = 120_000,
+    duplicateWindowMs = 120_000,
     private readonly journal?: FileJournal,
     partitions = 16,
   ) {
     this.queues = Array.from({ length: partitions }, () => []);
+    this.dedupe = new DedupeWindow(duplicateWindowMs);
     this.log = {
       partitions,
       id: `in-process-${crypto.randomUUID()}`,
@@ -79,7 +82,7 @@ export class InProcessBroker implements Broker {
     const broker = new InProcessBroker(duplicateWindowMs, journal, partitions);
     for (const r of records) {
       broker.seq = Math.max(broker.seq, r.seq);
-      broker.dedupe.set(r.dedupeKey, { seq: r.seq, at: r.at, stored: Promise.resolve() });
+      if (Date.now() - r.at < duplicateWindowMs) broker.dedupe.set(r.dedupeKey, r.seq);
       broker.unsettled++;
       broker.enqueue({ seq: r.seq, message: r.message });
     }
@@ -91,20 +94,20 @@ export class InProcessBroker implements Broker {
   }
 
   private async append(message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> {
-    const now = Date.now();
-    this.expireDedupe(now);
     const seen = this.dedupe.get(dedupeKey);
-    if (seen) {
-      await seen.stored;
-      return { streamSeq: seen.seq, duplicate: true };
+    if (seen !== undefined) {
+      await this.storing.get(dedupeKey);
+      return { streamSeq: seen, duplicate: true };
     }
     const seq = ++this.seq;
     this.unsettled++;
-    const stored = this.journal?.append({ seq, at: now, dedupeKey, message }) ??
-      Promise.resolve();
-    this.dedupe.set(dedupeKey, { seq, at: now, stored });
+    this.dedupe.set(dedupeKey, seq);
+    const stored = this.journal?.append({ seq, at: Date.now(), dedupeKey, message });
     try {
-      await stored;
+      if (stored) {
+        this.storing.set(dedupeKey, stored);
+        await stored;
+      }
     } catch {
       this.unsettled--;
       this.dedupe.delete(dedupeKey);
@@ -112,6 +115,8 @@ export class InProcessBroker implements Broker {
         "UNAVAILABLE",
         "message log unavailable, retry with the same clientMsgId",
       );
+    } finally {
+      this.storing.delete(dedupeKey);
     }
     const trace = tracingOn ? activeTraceparent() : undefined;
     this.enqueue(trace ? { seq, message, trace } : { seq, message });
@@ -122,14 +127,6 @@ export class InProcessBroker implements Broker {
     const partition = partitionOf(entry.message.channel, this.queues.length);
     this.queues[partition].push(entry);
     this.wake.get(partition)?.();
-  }
-
-  /** Map iteration order is insertion order, so the oldest entries come first. */
-  private expireDedupe(now: number): void {
-    for (const [key, { at }] of this.dedupe) {
-      if (now - at < this.duplicateWindowMs) break;
-      this.dedupe.delete(key);
-    }
   }
 
   private async read(
