@@ -1,6 +1,6 @@
 import { clusterLine } from "./cluster.ts";
 import type { LatencySummary } from "./histogram.ts";
-import type { BenchResults, MeasuredStep } from "./main.ts";
+import type { BenchResults, MeasuredStep, Ramp } from "./main.ts";
 import { TARGETS } from "./profiles.ts";
 
 export interface TargetCheck {
@@ -177,6 +177,19 @@ function stepText(s: MeasuredStep): string {
     `delivery p99 ${s.delivery.p99} ms; cpu ${cpu}` + (s.limitedBy ? `; ${s.limitedBy}` : "");
 }
 
+/** One ramp's steps and its highest sustained rate, under `title`. */
+function rampSection(title: string, ramp: Ramp | undefined): string[] {
+  return [
+    title,
+    "",
+    ...stepsTable(ramp?.steps),
+    "",
+    `Highest sustained: **${ramp?.bestRate ?? "—"} msg/s** persisted and delivered ` +
+    `(${ramp?.bestDeliveryRate ?? "—"} deliveries/s).`,
+    "",
+  ];
+}
+
 function stepsTable(steps: MeasuredStep[] | undefined): string[] {
   if (!steps?.length) return ["- not measured"];
   return [
@@ -234,21 +247,15 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
     "(nats and postgres count every such process on the machine; machine is everything on it, " +
     "at most 100 × cores: the gap to our processes is what other tenants used).",
     "",
-    "Distributed mode (auth, producer and consumer processes, NATS JetStream):",
-    "",
-    ...stepsTable(r.fanout?.steps),
-    "",
-    `Highest sustained: **${r.fanout?.bestRate ?? "—"} msg/s** persisted and delivered ` +
-    `(${r.fanout?.bestDeliveryRate ?? "—"} deliveries/s).`,
-    "",
-    "Single node (`deno task start`'s one process, in-process broker with its fsync'd journal; " +
-    "the shared PostgreSQL instead of an embedded one; CPU `node` is that process):",
-    "",
-    ...stepsTable(r.singleNode?.steps),
-    "",
-    `Highest sustained: **${r.singleNode?.bestRate ?? "—"} msg/s** persisted and delivered ` +
-    `(${r.singleNode?.bestDeliveryRate ?? "—"} deliveries/s).`,
-    "",
+    ...rampSection(
+      "Distributed mode (auth, producer and consumer processes, NATS JetStream):",
+      r.fanout,
+    ),
+    ...rampSection(
+      "Single node (`deno task start`'s one process, in-process broker with its fsync'd journal; " +
+        "the shared PostgreSQL instead of an embedded one; CPU `node` is that process):",
+      r.singleNode,
+    ),
     "## 2. Latency at 1,000 msg/s (fan-out 10)",
     "",
     `- publish→ack: ${lat(r.latency?.ack)}`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../../shared/db/postgres.ts";
-import type { AcceptedMessage } from "../../shared/domain/message.ts";
+import { acceptedMessage as message } from "./support.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { withMigratedDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
@@ -38,19 +38,6 @@ function withGroups(
       transactions: () => transactions,
     });
   });
-}
-
-let counter = 0;
-function message(sender: string, channel: string): AcceptedMessage {
-  const clientMsgId = `m${++counter}`;
-  return {
-    id: crypto.randomUUID(),
-    channel,
-    clientMsgId,
-    sender,
-    body: `body of ${clientMsgId}`,
-    sentAt: new Date().toISOString(),
-  };
 }
 
 /** Partition p's batch: two messages on channel c<p>, its offset from 0 to 10 + p. */

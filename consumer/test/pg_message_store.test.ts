@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
+import { acceptedMessage as message } from "./support.ts";
 import { freePort, withMigratedDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { FencedError, StoreError } from "../internal/domain/ports/message_store.ts";
@@ -16,18 +17,6 @@ function withStore(
     await sql`insert into channels (id, kind) values ('a', 'public'), ('b', 'public')`;
     await fn({ sql, store: new PgMessageStore(sql), sender: user.id });
   });
-}
-
-let counter = 0;
-function message(sender: string, channel: string, clientMsgId = `m${++counter}`): AcceptedMessage {
-  return {
-    id: crypto.randomUUID(),
-    channel,
-    clientMsgId,
-    sender,
-    body: `body of ${clientMsgId}`,
-    sentAt: new Date().toISOString(),
-  };
 }
 
 Deno.test("message store: a batch is numbered per channel in batch order", async () => {
