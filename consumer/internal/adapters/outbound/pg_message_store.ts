@@ -82,19 +82,13 @@ export class PgMessageStore implements MessageStore {
       body: m.body,
       created_at: m.sentAt,
     })));
+    const moves = JSON.stringify(
+      fences.map((f) => ({ log: f.log, part: f.partition, expected: f.expected, next: f.next })),
+    );
     const rows = await this.bounded(
       fences.length
         ? this.sql<Row[]>`select * from persist_partition_batches(${batch}::text::json,
-            ${
-          JSON.stringify(
-            fences.map((f) => ({
-              log: f.log,
-              part: f.partition,
-              expected: f.expected,
-              next: f.next,
-            })),
-          )
-        }::text::json)`
+            ${moves}::text::json)`
         : this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
     );
     // After a partial insert the function returns the batch's rows a second time: keep one each.
