@@ -16,13 +16,20 @@ export interface TargetCheck {
 }
 
 export type MeasuredStep = StepResult & { cpu: Record<string, number> };
+export interface Ramp {
+  steps: MeasuredStep[];
+  bestRate: number;
+  bestDeliveryRate: number;
+}
 
 export interface BenchResults {
   profile: Profile;
   machine: Machine;
   durationSeconds: number;
   ceilings: { core?: CoreCeiling; durable?: DurableCeiling };
-  fanout?: { steps: MeasuredStep[]; bestRate: number; bestDeliveryRate: number };
+  fanout?: Ramp;
+  /** The same fan-out ramp against `deno task start`'s one process (in-process broker). */
+  singleNode?: Ramp;
   durable?: DurableResult & { cpu: Record<string, number> };
   latency?: MeasuredStep;
   connections?: ConnectionsResult;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { AcceptedMessage } from "../../shared/domain/message.ts";
 import type { MessageFrame, ServerFrame, SubscribedFrame } from "../../shared/protocol/frames.ts";
 import { wsUrl } from "../../shared/testing/system.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
@@ -278,4 +279,22 @@ export async function openKnownSocket(
   sockets.push(ws);
   assert.equal((await ws.request({ id: "p", type: "ping" })).type, "pong");
   return ws;
+}
+
+let counter = 0;
+
+/** A message as the producer accepted it, from `sender` to `channel`, with a fresh clientMsgId. */
+export function acceptedMessage(
+  sender: string,
+  channel: string,
+  clientMsgId = `m${++counter}`,
+): AcceptedMessage {
+  return {
+    id: crypto.randomUUID(),
+    channel,
+    clientMsgId,
+    sender,
+    body: `body of ${clientMsgId}`,
+    sentAt: new Date().toISOString(),
+  };
 }
