@@ -62,6 +62,26 @@ browserTest(
     await bob.locator("#channel-title", { hasText: "@ Ada" }).waitFor();
     await bob.locator("#messages .message", { hasText: "hello?" }).locator(".seen").waitFor();
 
+    // Edits and reactions are no news: with Ada's tabs elsewhere, Bob edits and reacts, then writes
+    // once; the badge says 1, live and from the server after a reload.
+    await openChannel(ada, "# general");
+    const bobs = (text: string) => bob.locator("#messages .message", { hasText: text });
+    await bobs("hello?").locator(".edit").click();
+    await bob.fill("#messages .edit-box", "hello, Ada?");
+    await bob.click("#messages .editor .save");
+    await bobs("hello, Ada?").locator(".edited").waitFor();
+    await bobs("are you there?").locator(".react").click();
+    await bobs("are you there?").locator(".reaction", { hasText: "👍 1" }).waitFor();
+    await send(bob, "third");
+    await waitForBody(bob, "third");
+    for (const tab of [ada, adaTab2]) {
+      await badge(tab, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    }
+    await adaTab2.reload();
+    await adaTab2.locator("#status.online").waitFor();
+    await badge(adaTab2, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(await badge(ada, "@ Bob").textContent(), "1", "never counts the events");
+
     assert.deepEqual(watches.flatMap((w) => w.problems), []);
   },
 );
