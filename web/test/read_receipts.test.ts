@@ -10,6 +10,8 @@ import {
   waitForBody,
   watchPage,
 } from "./browser.ts";
+import { connect } from "../sdk/mod.ts";
+import { endpointsOf } from "./support.ts";
 
 const badge = (page: Page, label: string) =>
   page.locator("#channels button", { hasText: label }).locator(".badge");
@@ -81,6 +83,28 @@ browserTest(
     await adaTab2.locator("#status.online").waitFor();
     await badge(adaTab2, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
     assert.equal(await badge(ada, "@ Bob").textContent(), "1", "never counts the events");
+
+    // Ada reads elsewhere up to "third", inside what the reloaded tab was listed with (2 unread up
+    // to "fourth"): that tab cannot tell which were read and asks the server, so 1 is left.
+    await send(bob, "fourth");
+    await waitForBody(bob, "fourth");
+    await adaTab2.reload();
+    await adaTab2.locator("#status.online").waitFor();
+    await badge(adaTab2, "@ Bob").filter({ hasText: /^2$/ }).waitFor();
+    const adaElsewhere = await connect({
+      ...endpointsOf(system),
+      credentials: { email: adaEmail, password: "correct horse battery" },
+    });
+    try {
+      const dm = (await adaElsewhere.channels()).find((c) => c.kind === "direct")!.id;
+      const page = await adaElsewhere.history(dm, { limit: 10 });
+      await adaElsewhere.markRead(dm, page.messages.find((m) => m.body === "third")!.seq);
+    } finally {
+      adaElsewhere.close();
+    }
+    for (const tab of [ada, adaTab2]) {
+      await badge(tab, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    }
 
     assert.deepEqual(watches.flatMap((w) => w.problems), []);
   },
