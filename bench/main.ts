@@ -7,44 +7,20 @@
  */
 import { connectPostgres } from "../shared/db/postgres.ts";
 import { registerAndLogin } from "../shared/testing/infra.ts";
-import { startDistributed, wsUrl } from "../shared/testing/system.ts";
-import {
-  type CoreCeiling,
-  type DurableCeiling,
-  durableCeiling,
-  natsCoreCeiling,
-} from "./ceilings.ts";
-import { clusterScenario, type ClusterStep } from "./cluster.ts";
-import { type ConnectionsResult, connectionsScenario } from "./connections.ts";
+import { startDistributed, startSingleNode, wsUrl } from "../shared/testing/system.ts";
+import { durableCeiling, natsCoreCeiling } from "./ceilings.ts";
+import { clusterScenario } from "./cluster.ts";
+import { connectionsScenario } from "./connections.ts";
 import { type CpuGroups, cpuMeter } from "./cpu.ts";
-import { type DurableResult, durableScenario } from "./durable.ts";
+import { durableScenario } from "./durable.ts";
 import { FanoutLoad, type StepResult } from "./fanout.ts";
 import { type ChannelFacts, Ledger } from "./ledger.ts";
-import { describeMachine, type Machine } from "./machine.ts";
+import { describeMachine } from "./machine.ts";
 import { offerProtocols } from "./load.ts";
-import { type PeerResult, PEERS, peerScenario } from "./peers.ts";
-import { type Profile, PROFILES } from "./profiles.ts";
-import { renderResultsMarkdown, renderTable, type TargetCheck, targetChecks } from "./report.ts";
-
-export type MeasuredStep = StepResult & { cpu: Record<string, number> };
-
-export interface BenchResults {
-  profile: Profile;
-  machine: Machine;
-  durationSeconds: number;
-  ceilings: { core?: CoreCeiling; durable?: DurableCeiling };
-  fanout?: { steps: MeasuredStep[]; bestRate: number; bestDeliveryRate: number };
-  durable?: DurableResult & { cpu: Record<string, number> };
-  latency?: MeasuredStep;
-  connections?: ConnectionsResult;
-  cluster?: ClusterStep[];
-  /** The same workload against non-durable peers (bench/peers/), each with its own ledger. */
-  peers?: PeerResult[];
-  correctness: { violations: number; examples: string[]; publishErrors: number };
-  failures: string[];
-  targets: TargetCheck[];
-  ok: boolean;
-}
+import { PEERS, peerScenario } from "./peers.ts";
+import { PROFILES } from "./profiles.ts";
+import { renderResultsMarkdown, renderTable, targetChecks } from "./report.ts";
+import type { BenchResults, Ramp } from "./results.ts";
 
 // --render: rewrite RESULTS.md from RESULTS.json and NOTES.md (after editing the notes), no run.
 if (Deno.args.includes("--render")) {
@@ -79,24 +55,24 @@ const fileLimit = await raiseFileLimit(profile.sockets + FD_HEADROOM);
 const socketCap = String(Math.max(50_000, profile.sockets + 1_000));
 // --cpu-prof: every service writes a V8 CPU profile under bench/out/prof/<service>/ on exit.
 const profDir = new URL("./out/prof/", import.meta.url).pathname;
-const sys = await startDistributed({
-  denoArgs: (entry) =>
-    Deno.args.includes("--cpu-prof")
-      ? ["--cpu-prof", `--cpu-prof-dir=${profDir}${entry.split("/")[0]}`]
-      : [],
-  env: {
-    RATE_PER_SECOND: "1000000",
-    RATE_BURST: "1000000",
-    MAX_CONNECTIONS: "50000",
-    MAX_CONNECTIONS_PER_USER: socketCap,
-    CONSUMER_MAX_CONNECTIONS: socketCap,
-    ACCESS_TOKEN_TTL_SECONDS: "7200",
-    PERSIST_BATCH_SIZE: String(profile.persistBatch),
-    // The load's one user opens every channel of every scenario: past the hourly quota of 30.
-    CHANNELS_PER_USER_PER_HOUR: "10000",
-    STREAM_MAX_BYTES: String(512 * 1024 * 1024),
-  },
-});
+const denoArgs = (entry: string) =>
+  Deno.args.includes("--cpu-prof")
+    ? ["--cpu-prof", `--cpu-prof-dir=${profDir}${entry.split("/")[0]}`]
+    : [];
+/** Limits and caps raised for load, in both the distributed mode and the single node. */
+const loadEnv = {
+  RATE_PER_SECOND: "1000000",
+  RATE_BURST: "1000000",
+  MAX_CONNECTIONS: "50000",
+  MAX_CONNECTIONS_PER_USER: socketCap,
+  CONSUMER_MAX_CONNECTIONS: socketCap,
+  ACCESS_TOKEN_TTL_SECONDS: "7200",
+  PERSIST_BATCH_SIZE: String(profile.persistBatch),
+  // The load's one user opens every channel of every scenario: past the hourly quota of 30.
+  CHANNELS_PER_USER_PER_HOUR: "10000",
+  STREAM_MAX_BYTES: String(512 * 1024 * 1024),
+};
+const sys = await startDistributed({ denoArgs, env: loadEnv });
 const results: BenchResults = {
   profile,
   machine: await describeMachine(sys.natsUrl, sys.databaseUrl),
@@ -209,27 +185,43 @@ try {
       `${topology.publishers} publishers, ${topology.channels} channels × ` +
         `${topology.subscribersPerChannel} subscribers, ${profile.stepMs / 1000} s steps`,
     );
-    const load = await fanoutLoad();
-    const figures = results.fanout = {
-      steps: [] as MeasuredStep[],
-      bestRate: 0,
-      bestDeliveryRate: 0,
-    };
-    for (const rate of profile.fanoutRates) {
-      const cpu = await cpuMeter(cpuGroups);
-      const step = await load.step(rate, profile.stepMs, profile.graceMs);
-      figures.steps.push({ ...step, cpu: await cpu.stop() });
-      log(stepLine(step));
-      if (step.sustained) {
-        figures.bestRate = step.sentRate;
-        figures.bestDeliveryRate = step.deliveryRate;
-      }
-      if (!await load.settle(60_000)) throw new Error("backlog did not drain within 60 s");
-      if (!step.sustained) break;
-    }
+    results.fanout = await ramp(await fanoutLoad(), cpuGroups, log);
   });
 
   fanout?.close();
+
+  await run("fan-out single-node", async () => {
+    const log = progress("fan-out single-node");
+    log("the same ramp against `deno task start`'s one process (in-process broker)");
+    const node = await startSingleNode({ env: loadEnv, denoArgs: denoArgs("standalone/main.ts") });
+    // Its own ledger, checked against its own database.
+    const nodeLedger = new Ledger();
+    let load: FanoutLoad | undefined;
+    try {
+      const { token } = await registerAndLogin(node.authUrl);
+      load = await FanoutLoad.open(
+        { producerWs: wsUrl(node.producerUrl), consumerWs: wsUrl(node.consumerUrl) },
+        token,
+        topology,
+        nodeLedger,
+        `one${runId}`,
+      );
+      results.singleNode = await ramp(load, {
+        bench: cpuGroups.bench,
+        node: { pids: [node.node.child.pid] },
+        postgres: cpuGroups.postgres,
+      }, log);
+      const verdict = nodeLedger.verify(await channelFacts(node.databaseUrl));
+      results.correctness.violations += verdict.count;
+      results.correctness.examples.push(...verdict.examples);
+      results.correctness.publishErrors += nodeLedger.publishErrors;
+      if (verdict.count > 0) throw new Error(`${verdict.count} correctness violations`);
+      log(`correctness ok: ${nodeLedger.ackedCount()} acked messages`);
+    } finally {
+      load?.close();
+      await node.stop();
+    }
+  });
 
   await run("cluster", async () => {
     const log = progress("cluster");
@@ -306,11 +298,10 @@ try {
 
   await run("correctness", async () => {
     const verdict = ledger.verify(await channelFacts(sys.databaseUrl));
-    results.correctness = {
-      violations: verdict.count,
-      examples: verdict.examples,
-      publishErrors: ledger.publishErrors,
-    };
+    // Added to what the single node's own ledger found.
+    results.correctness.violations += verdict.count;
+    results.correctness.examples.push(...verdict.examples);
+    results.correctness.publishErrors += ledger.publishErrors;
     progress("correctness")(
       verdict.count === 0
         ? `ok: ${ledger.ackedCount()} acked messages, each stored once with gap-free seqs and ` +
@@ -351,6 +342,28 @@ async function writeResultsMarkdown(r: BenchResults): Promise<void> {
 /** The committed outputs stay as `deno fmt` wants them, so `deno task check` passes. */
 async function formatted(...paths: string[]): Promise<void> {
   await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", ...paths] }).output();
+}
+
+/** The profile's rates, one step at a time, until one is not sustained. */
+async function ramp(
+  load: FanoutLoad,
+  groups: CpuGroups,
+  log: (line: string) => void,
+): Promise<Ramp> {
+  const figures: Ramp = { steps: [], bestRate: 0, bestDeliveryRate: 0 };
+  for (const rate of profile.fanoutRates) {
+    const cpu = await cpuMeter(groups);
+    const step = await load.step(rate, profile.stepMs, profile.graceMs);
+    figures.steps.push({ ...step, cpu: await cpu.stop() });
+    log(stepLine(step));
+    if (step.sustained) {
+      figures.bestRate = step.sentRate;
+      figures.bestDeliveryRate = step.deliveryRate;
+    }
+    if (!await load.settle(60_000)) throw new Error("backlog did not drain within 60 s");
+    if (!step.sustained) break;
+  }
+  return figures;
 }
 
 function stepLine(s: StepResult): string {

@@ -37,9 +37,6 @@ async function whichNode(): Promise<string | undefined> {
   }
 }
 
-/** Rates past our own ramp: the peers are expected to go further. */
-const EXTRA_RATES = [12_000, 15_000, 20_000];
-
 export interface PeerResult {
   name: string;
   runtime: "Node" | "Deno";
@@ -90,7 +87,7 @@ export async function peerScenario(opts: {
       opts.progress(`latency: ${opts.stepLine(latency)}`);
       const steps: StepResult[] = [];
       let bestRate = 0;
-      for (const rate of [...opts.rates, ...EXTRA_RATES]) {
+      for (const rate of opts.rates) {
         const step = await load.step(rate, opts.stepMs, opts.graceMs);
         steps.push(step);
         opts.progress(opts.stepLine(step));

@@ -29,7 +29,7 @@ export const PROFILES: Record<Profile["name"], Profile> = {
   quick: {
     name: "quick",
     topology,
-    fanoutRates: [500, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000],
+    fanoutRates: [1_000, 2_000, 4_000, 6_000, 8_000, 12_000, 16_000, 20_000],
     stepMs: 3_000,
     graceMs: 2_000,
     latencyRate: 1_000,
@@ -44,8 +44,10 @@ export const PROFILES: Record<Profile["name"], Profile> = {
   full: {
     name: "full",
     topology,
-    fanoutRates: [500, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000],
-    stepMs: 10_000,
+    // Four ramps in one run (ours distributed and single node, two peers): 7 steps of 8 s keep
+    // the whole run near 10 minutes when every step up to 20,000 msg/s is sustained.
+    fanoutRates: [1_000, 2_000, 4_000, 8_000, 12_000, 15_000, 20_000],
+    stepMs: 8_000,
     graceMs: 3_000,
     latencyRate: 1_000,
     latencyMs: 20_000,
@@ -58,11 +60,14 @@ export const PROFILES: Record<Profile["name"], Profile> = {
   },
 };
 
-/** What the issue asks for, on a 2-core machine. */
+/** What issue #16 asks for, on a 2-core machine, in one run with the peers. */
 export const TARGETS = {
-  fanoutMsgPerSec: 5_000,
-  latencyP99DeliveryMs: 25,
-  latencyP99AckMs: 10,
+  /** Fan-out 10, persisted and delivered: `deno task start`'s one process, and distributed. */
+  fanoutMsgPerSec: { singleNode: 20_000, distributed: 12_000 },
+  latencyP99DeliveryMs: 5,
+  latencyP99AckMs: 3,
+  /** One message to 10,000 sockets (in proportion for another count: the cost is per socket). */
+  broadcastP99MsPer10k: 50,
   /** Consumer RSS with the profile's idle sockets: the issue's 2 GiB for 100,000 (full). */
   socketsRssMiB: { quick: 500, full: 2_048 },
   durableRatio: 0.5,

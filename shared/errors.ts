@@ -2,18 +2,10 @@
  * Errors are values with a stable code. The wire protocol sends the code as is; the HTTP and gRPC
  * layers map it through the tables below, so one failure reads the same on every surface.
  */
-export const ERROR_CODES = [
-  "INVALID",
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "NOT_FOUND",
-  "CONFLICT",
-  "TOO_LARGE",
-  "RATE_LIMITED",
-  "UNAVAILABLE",
-  "INTERNAL",
-] as const;
-export type ErrorCode = typeof ERROR_CODES[number];
+import type { ErrorCode } from "../web/sdk/wire.ts";
+
+// The codes are part of the wire contract, published with the SDK.
+export { ERROR_CODES, type ErrorCode } from "../web/sdk/wire.ts";
 
 export class AppError extends Error {
   constructor(

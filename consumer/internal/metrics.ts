@@ -21,11 +21,15 @@ export function consumerMetrics(registry: Registry, read: ConsumerReadings): {
   sse: { streams(n: number): void; slowConsumer(): void };
 } {
   // Persistence.
-  const batchSize = metric.latency(registry, "rtm_persist_batch_size", "Messages per stored batch");
+  const batchSize = metric.latency(
+    registry,
+    "rtm_persist_batch_size",
+    "Messages per stored partition batch",
+  );
   const batchLatency = metric.latency(
     registry,
     "rtm_persist_batch_seconds",
-    "Time to store one batch",
+    "Time to store one partition batch, waiting for a store slot included",
   );
   const storeFailures = metric.counter(registry, "rtm_store_failures_total", "Failed batch stores");
   const deadLetters = metric.counter(registry, "rtm_dead_letters_total", "Dead-lettered messages");

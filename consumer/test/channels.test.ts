@@ -319,6 +319,16 @@ Deno.test("consumer channels API, history, presence and bad input", async (t) =>
         assert.equal(reply.type, "error", JSON.stringify(fields));
         assert.equal(reply.code, "INVALID", JSON.stringify(fields));
       }
+      // A producer frame is told where it belongs.
+      const publish = await ws.request<ErrorFrame>({
+        id: "pub",
+        type: "publish",
+        channel: "archive",
+        clientMsgId: "m-1",
+        body: "hi",
+      });
+      assert.equal(publish.code, "INVALID");
+      assert.match(publish.message, /producer's WebSocket \(\/v1\/ws on the producer\)/);
       const ok = await subscribe(ws, "archive", 245) as SubscribedFrame;
       assert.deepEqual({ ...ok, id: 0 }, {
         id: 0,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connectPostgres, type Sql } from "../../shared/db/postgres.ts";
 import type { AcceptedMessage } from "../../shared/domain/message.ts";
+import { acceptedMessage as message } from "./support.ts";
 import { freePort, withMigratedDatabase } from "../../shared/testing/infra.ts";
 import { PgMessageStore } from "../internal/adapters/outbound/pg_message_store.ts";
 import { FencedError, StoreError } from "../internal/domain/ports/message_store.ts";
@@ -16,18 +17,6 @@ function withStore(
     await sql`insert into channels (id, kind) values ('a', 'public'), ('b', 'public')`;
     await fn({ sql, store: new PgMessageStore(sql), sender: user.id });
   });
-}
-
-let counter = 0;
-function message(sender: string, channel: string, clientMsgId = `m${++counter}`): AcceptedMessage {
-  return {
-    id: crypto.randomUUID(),
-    channel,
-    clientMsgId,
-    sender,
-    body: `body of ${clientMsgId}`,
-    sentAt: new Date().toISOString(),
-  };
 }
 
 Deno.test("message store: a batch is numbered per channel in batch order", async () => {
@@ -92,13 +81,13 @@ Deno.test("message store: one clientMsgId in two channels is two messages (idemp
 Deno.test("message store: a partition's offset moves with its batch, and only from where its reader stood", async () => {
   await withStore(async ({ sql, store, sender }) => {
     const fence = { log: "MESSAGES@t0", partition: 3, expected: 0, next: 7 };
-    await store.storeBatch([message(sender, "a")], fence);
+    await store.storeBatch([message(sender, "a")], [fence]);
     assert.equal(await store.offset("MESSAGES@t0", 3), 7);
     assert.equal(await store.offset("MESSAGES@t0", 4), 0);
     // A second reader that started from 0 too (a lease it lost without noticing) is refused,
     // and nothing of its batch is stored.
     await assert.rejects(
-      store.storeBatch([message(sender, "a")], { ...fence, next: 9 }),
+      store.storeBatch([message(sender, "a")], [{ ...fence, next: 9 }]),
       FencedError,
     );
     const [{ count }] = await sql<{ count: number }[]>`select count(*)::int from messages`;
@@ -106,6 +95,30 @@ Deno.test("message store: a partition's offset moves with its batch, and only fr
     await store.advanceOffset({ ...fence, expected: 7, next: 12 });
     assert.equal(await store.offset("MESSAGES@t0", 3), 12);
     await assert.rejects(store.advanceOffset({ ...fence, expected: 7, next: 13 }), FencedError);
+  });
+});
+
+Deno.test("message store: several partitions' batches in one transaction move every offset, or none", async () => {
+  await withStore(async ({ sql, store, sender }) => {
+    const log = "MESSAGES@t0";
+    const stored = await store.storeBatch([message(sender, "a"), message(sender, "b")], [
+      { log, partition: 4, expected: 0, next: 5 },
+      { log, partition: 3, expected: 0, next: 7 },
+    ]);
+    assert.deepEqual(stored.map((m) => [m.channel, m.seq]), [["a", 1], ["b", 1]]);
+    assert.equal(await store.offset(log, 3), 7);
+    assert.equal(await store.offset(log, 4), 5);
+    // Partition 3's fence is stale: partition 4's batch in the same call is not stored either.
+    await assert.rejects(
+      store.storeBatch([message(sender, "a"), message(sender, "b")], [
+        { log, partition: 3, expected: 0, next: 9 },
+        { log, partition: 4, expected: 5, next: 8 },
+      ]),
+      FencedError,
+    );
+    assert.equal(await store.offset(log, 4), 5);
+    const [{ count }] = await sql<{ count: number }[]>`select count(*)::int from messages`;
+    assert.equal(count, 2);
   });
 });
 

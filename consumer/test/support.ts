@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { AcceptedMessage } from "../../shared/domain/message.ts";
 import type { MessageFrame, ServerFrame, SubscribedFrame } from "../../shared/protocol/frames.ts";
 import { WsClient } from "../../shared/testing/ws_client.ts";
 
@@ -262,4 +263,22 @@ export async function metricValue(base: string, name: string): Promise<number> {
   const value = Number(line?.split(" ").at(-1));
   assert.ok(Number.isFinite(value), `${base}/metrics has no ${name}`);
   return value;
+}
+
+let counter = 0;
+
+/** A message as the producer accepted it, from `sender` to `channel`, with a fresh clientMsgId. */
+export function acceptedMessage(
+  sender: string,
+  channel: string,
+  clientMsgId = `m${++counter}`,
+): AcceptedMessage {
+  return {
+    id: crypto.randomUUID(),
+    channel,
+    clientMsgId,
+    sender,
+    body: `body of ${clientMsgId}`,
+    sentAt: new Date().toISOString(),
+  };
 }

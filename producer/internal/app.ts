@@ -5,7 +5,7 @@ import { createServiceApp, type ReadinessCheck } from "../../shared/http/app.ts"
 import { serveHttp } from "../../shared/http/serve.ts";
 import { SocketServer } from "../../shared/http/ws_session.ts";
 import type { Logger } from "../../shared/logging/logger.ts";
-import { createRegistry, metric } from "../../shared/metrics/registry.ts";
+import { createRegistry } from "../../shared/metrics/registry.ts";
 import type { MessageLog, Signals } from "../../shared/ports/broker.ts";
 import type { SessionRevocations } from "../../shared/ports/sessions.ts";
 import type { AccessCache, ChannelAccess } from "../../shared/ports/channel_access.ts";
@@ -19,12 +19,12 @@ import {
   mountServerPublishRoutes,
 } from "./adapters/inbound/server_routes.ts";
 import type { EventTargets } from "./domain/ports/event_targets.ts";
-import type { PublishObserver } from "./domain/ports/publish_observer.ts";
 import { PublishService } from "./domain/services/publish_service.ts";
 import { HttpHookCaller } from "../../shared/proxy_hooks/http_hook_caller.ts";
 import { hookedAccess, ProxyHookGate } from "../../shared/proxy_hooks/proxy_hook_gate.ts";
 import { namespacePublishRules } from "./domain/services/namespace_rules.ts";
 import { ServerPublisher } from "./domain/services/server_publisher.ts";
+import { producerMetrics } from "./metrics.ts";
 
 export interface ProducerDeps {
   log: MessageLog;
@@ -58,28 +58,7 @@ export async function startProducer(
   deps: ProducerDeps,
 ): Promise<RunningProducer> {
   const registry = createRegistry("producer");
-  const publishes = metric.counter(registry, "rtm_publishes_total", "Publishes by result", [
-    "result",
-  ]);
-  const publishLatency = metric.latency(
-    registry,
-    "rtm_publish_latency_seconds",
-    "Publish request to ack",
-  );
-  const ackLatency = metric.latency(
-    registry,
-    "rtm_jetstream_ack_latency_seconds",
-    "Log append to storage acknowledgement",
-  );
-  const connections = metric.gauge(registry, "rtm_connections", "Open publisher sockets");
-
-  const observer: PublishObserver = {
-    published: (result, seconds) => {
-      publishes.inc({ result });
-      if (result === "ok" || result === "duplicate") publishLatency.observe(seconds);
-    },
-    logAppended: (seconds) => ackLatency.observe(seconds),
-  };
+  const metrics = producerMetrics(registry);
   // A namespace's proxy hook decides a client's publish after the channel's own rules.
   const hooks = config.proxyHooks.key &&
     new ProxyHookGate(
@@ -91,7 +70,7 @@ export async function startProducer(
     deps.log,
     hooks ? hookedAccess(deps.access, hooks, "publish") : deps.access,
     config.limits,
-    observer,
+    metrics.publish,
     namespacePublishRules(config.namespaces, "client"),
     deps.targets,
   );
@@ -100,7 +79,7 @@ export async function startProducer(
     deps.log,
     deps.serverAccess,
     { ...config.limits, userRate: config.limits.serverRate },
-    observer,
+    metrics.publish,
     namespacePublishRules(config.namespaces, "server"),
   );
   const sockets = new SocketServer(
@@ -112,7 +91,7 @@ export async function startProducer(
       maxBufferedBytes: 4 * 1024 * 1024,
     },
     deps.logger,
-    { connections: (n) => connections.set(n), slowConsumer: () => {} },
+    metrics.sockets,
   );
 
   const stopDisconnects = closeOnDisconnect(deps.signals, sockets);

@@ -3,6 +3,7 @@ import { InProcessBroker } from "../../shared/broker/memory.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { ChannelAccess } from "../../shared/ports/channel_access.ts";
 import type { PublishObserver } from "../internal/domain/ports/publish_observer.ts";
+import { PublishLane } from "../internal/domain/services/publish_lane.ts";
 import { type PublishPolicy, PublishService } from "../internal/domain/services/publish_service.ts";
 
 const USER = crypto.randomUUID();
@@ -91,6 +92,57 @@ Deno.test("publish service: per-connection and per-user buckets, RATE_LIMITED wi
   assert.ok(err instanceof AppError && err.retryAfterSeconds! > 0);
   // Another user has a bucket of its own.
   await service.publish(crypto.randomUUID(), { channel: "c", clientMsgId: "z", body: "b" });
+});
+
+Deno.test("publish service: a publish refused for its rate holds its lane until it comes again", async () => {
+  const broker = new InProcessBroker();
+  const service = new PublishService(
+    broker.log,
+    slowAccess(() => 0),
+    {
+      ...policy,
+      connectionRate: { perSecond: 20, burst: 2 },
+      userRate: { perSecond: 1e6, burst: 1e6 },
+    },
+    { published: () => {}, logAppended: () => {} },
+  );
+  const lane = service.openLane();
+  const publish = (id: string) =>
+    service.publish(USER, { channel: "c", clientMsgId: id, body: "b" }, lane);
+  assert.deepEqual(await Promise.all(["a", "b", "c"].map((id) => codeOf(publish(id)))), [
+    "ok",
+    "ok",
+    "RATE_LIMITED",
+  ]);
+  // A token comes back within 50 ms; still, "d" may not overtake the refused "c"…
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const held = await publish("d").catch((e) => e);
+  assert.ok(held instanceof AppError && held.code === "RATE_LIMITED", String(held));
+  assert.match(held.message, /send it again first/);
+  // …until "c" comes again; then the lane flows in order.
+  const [c, d] = [
+    await publish("c"),
+    await new Promise((r) => setTimeout(r, 120)).then(() => publish("d")),
+  ];
+  assert.ok(c.streamSeq < d.streamSeq);
+  // Another connection of the same user is not held back.
+  await service.publish(USER, { channel: "c", clientMsgId: "e", body: "b" }, service.openLane());
+  await broker.close();
+});
+
+Deno.test("publish lane: a refused publish that never comes again holds the lane for its wait + 2 s only", () => {
+  let now = 0;
+  const lane = new PublishLane({ perSecond: 1, burst: 1 }, () => now);
+  lane.refused("c", 50);
+  lane.refused("d", 500); // a later refusal does not take the hold over
+  assert.equal(lane.heldBack("d"), 50);
+  assert.equal(lane.heldBack("c"), undefined);
+  now = 40;
+  assert.equal(lane.heldBack("e"), 10);
+  now = 50 + 2_000 - 1;
+  assert.equal(lane.heldBack("e"), 0);
+  now = 50 + 2_000;
+  assert.equal(lane.heldBack("e"), undefined);
 });
 
 Deno.test("publish service: a hung channel directory answers UNAVAILABLE within the timeout", async () => {

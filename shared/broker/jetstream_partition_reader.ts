@@ -19,7 +19,7 @@ export async function readPartition(
   subject: string,
   after: number,
   handle: (batch: LogBatch) => Promise<void>,
-  { maxBatch, signal, turn, logger }: ReadOptions & { logger: Logger },
+  { maxBatch, signal, logger }: ReadOptions & { logger: Logger },
 ): Promise<void> {
   const consumer = await js.consumers.get(stream, {
     filter_subjects: subject,
@@ -55,14 +55,9 @@ export async function readPartition(
         wake = undefined;
         continue;
       }
-      const release = await turn();
-      try {
-        const taken = buffer.splice(0, maxBatch);
-        const entries = taken.flatMap((m) => toEntry(m, logger));
-        await handle({ entries, lastSeq: taken[taken.length - 1].seq });
-      } finally {
-        release();
-      }
+      const taken = buffer.splice(0, maxBatch);
+      const entries = taken.flatMap((m) => toEntry(m, logger));
+      await handle({ entries, lastSeq: taken[taken.length - 1].seq });
     }
   } finally {
     signal.removeEventListener("abort", stop);

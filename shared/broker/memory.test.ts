@@ -30,7 +30,7 @@ async function readBatch(
     entries = batch.entries;
     stop.abort();
     return handled ? Promise.resolve() : Promise.reject(new Error("not stored"));
-  }, { maxBatch: 100, signal: stop.signal, turn: () => Promise.resolve(() => {}) }).catch(() => {});
+  }, { maxBatch: 100, signal: stop.signal }).catch(() => {});
   clearTimeout(timer);
   return entries;
 }

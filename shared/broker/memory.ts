@@ -13,6 +13,7 @@ import type {
   ReadOptions,
 } from "../ports/broker.ts";
 import { activeTraceparent, tracingOn } from "../tracing/tracing.ts";
+import { DedupeWindow } from "./dedupe_window.ts";
 import { FileJournal } from "./journal.ts";
 import { partitionOf } from "./partitions.ts";
 
@@ -35,8 +36,9 @@ interface Entry {
  */
 export class InProcessBroker implements Broker {
   private seq = 0;
-  /** `stored` settles when the first append of that key is durable (duplicates wait for it). */
-  private readonly dedupe = new Map<string, { seq: number; at: number; stored: Promise<void> }>();
+  private readonly dedupe: DedupeWindow;
+  /** First appends of a key not yet durable: a duplicate waits for its first. */
+  private readonly storing = new Map<string, Promise<void>>();
   /** Being appended, or appended and not yet handled: the journal may be emptied only at zero. */
   private unsettled = 0;
   /** Per partition, appended entries its reader has not handled yet, in append order. */
@@ -54,11 +56,12 @@ export class InProcessBroker implements Broker {
   };
 
   constructor(
-    private readonly duplicateWindowMs = 120_000,
+    duplicateWindowMs = 120_000,
     private readonly journal?: FileJournal,
     partitions = 16,
   ) {
     this.queues = Array.from({ length: partitions }, () => []);
+    this.dedupe = new DedupeWindow(duplicateWindowMs);
     this.log = {
       partitions,
       id: `in-process-${crypto.randomUUID()}`,
@@ -80,7 +83,7 @@ export class InProcessBroker implements Broker {
     const broker = new InProcessBroker(duplicateWindowMs, journal, partitions);
     for (const r of records) {
       broker.seq = Math.max(broker.seq, r.seq);
-      broker.dedupe.set(r.dedupeKey, { seq: r.seq, at: r.at, stored: Promise.resolve() });
+      if (Date.now() - r.at < duplicateWindowMs) broker.dedupe.set(r.dedupeKey, r.seq);
       broker.unsettled++;
       broker.enqueue({ seq: r.seq, message: r.message });
     }
@@ -92,20 +95,20 @@ export class InProcessBroker implements Broker {
   }
 
   private async append(message: AcceptedMessage, dedupeKey: string): Promise<AppendResult> {
-    const now = Date.now();
-    this.expireDedupe(now);
     const seen = this.dedupe.get(dedupeKey);
-    if (seen) {
-      await seen.stored;
-      return { streamSeq: seen.seq, duplicate: true };
+    if (seen !== undefined) {
+      await this.storing.get(dedupeKey);
+      return { streamSeq: seen, duplicate: true };
     }
     const seq = ++this.seq;
     this.unsettled++;
-    const stored = this.journal?.append({ seq, at: now, dedupeKey, message }) ??
-      Promise.resolve();
-    this.dedupe.set(dedupeKey, { seq, at: now, stored });
+    this.dedupe.set(dedupeKey, seq);
+    const stored = this.journal?.append({ seq, at: Date.now(), dedupeKey, message });
     try {
-      await stored;
+      if (stored) {
+        this.storing.set(dedupeKey, stored);
+        await stored;
+      }
     } catch {
       this.unsettled--;
       this.dedupe.delete(dedupeKey);
@@ -113,6 +116,8 @@ export class InProcessBroker implements Broker {
         "UNAVAILABLE",
         "message log unavailable, retry with the same clientMsgId",
       );
+    } finally {
+      this.storing.delete(dedupeKey);
     }
     const trace = tracingOn ? activeTraceparent() : undefined;
     this.enqueue(trace ? { seq, message, trace } : { seq, message });
@@ -125,19 +130,11 @@ export class InProcessBroker implements Broker {
     this.wake.get(partition)?.();
   }
 
-  /** Map iteration order is insertion order, so the oldest entries come first. */
-  private expireDedupe(now: number): void {
-    for (const [key, { at }] of this.dedupe) {
-      if (now - at < this.duplicateWindowMs) break;
-      this.dedupe.delete(key);
-    }
-  }
-
   private async read(
     partition: number,
     after: number,
     handle: (batch: LogBatch) => Promise<void>,
-    { maxBatch, signal, turn }: ReadOptions,
+    { maxBatch, signal }: ReadOptions,
   ): Promise<void> {
     const queue = this.queues[partition];
     const onAbort = () => this.wake.get(partition)?.();
@@ -150,8 +147,6 @@ export class InProcessBroker implements Broker {
           this.wake.delete(partition);
           continue;
         }
-        const release = await turn();
-        // Taken after the turn came: what arrived meanwhile joins the batch.
         const from = queue.findIndex((e) => e.seq > cursor);
         const batch = queue.slice(from, from + maxBatch);
         const lastSeq = batch[batch.length - 1].seq;
@@ -160,7 +155,7 @@ export class InProcessBroker implements Broker {
             trace ? { streamSeq: seq, message, trace } : { streamSeq: seq, message }
           ),
           lastSeq,
-        }).finally(release);
+        });
         cursor = lastSeq;
         this.settle(queue.splice(0, from + batch.length).length);
       }

@@ -8,7 +8,7 @@ Deno.test("permissions: each deno.json start task runs its entry (reading .env) 
   const tasks = await denoTasks();
   for (const entry of ENTRIES) {
     assert.equal(
-      tasks[TASKS[entry]],
+      tasks[TASKS[entry]].command,
       `deno run --env-file=.env ${permissionFlags(entry).join(" ")} ${entry}`,
       `deno.json task ${TASKS[entry]}`,
     );

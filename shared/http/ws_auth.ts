@@ -1,12 +1,9 @@
 import { bearerToken } from "../auth/jwt_verifier.ts";
+import { TOKEN_PROTOCOL_PREFIX, WS_PROTOCOLS } from "../../web/sdk/wire.ts";
 
-/**
- * The subprotocols servers answer with. `rtm.v2` is `rtm.v1` except that a server text frame may
- * carry several JSON frames, one per line; a client offering both gets `rtm.v2`.
- */
-export const WS_PROTOCOLS = ["rtm.v2", "rtm.v1"] as const;
+export { WS_PROTOCOLS };
+
 export type WsProtocol = typeof WS_PROTOCOLS[number];
-const TOKEN_PROTOCOL_PREFIX = "bearer.";
 
 /**
  * The access token and chosen subprotocol of a WebSocket upgrade request. Servers and websocat

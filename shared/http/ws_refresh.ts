@@ -1,5 +1,5 @@
 import { toAppError } from "../errors.ts";
-import { CloseCode, type RefreshFrame } from "../protocol/frames.ts";
+import { CloseCode, errorFrame, type RefreshFrame } from "../protocol/frames.ts";
 import type { Session } from "./ws_session.ts";
 
 /**
@@ -14,7 +14,7 @@ export function answerRefresh(session: Session, frame: RefreshFrame): void {
     (err) => {
       const e = toAppError(err);
       session.logger.info("token refresh refused", { code: e.code });
-      session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+      session.send(errorFrame(frame.id, e));
       // Another user's token on this socket is someone else's session: end it.
       if (e.code === "FORBIDDEN") session.close(CloseCode.TOKEN_MISMATCH, e.message);
     },

@@ -42,7 +42,6 @@ export interface LogBatch {
 export interface ReadOptions {
   maxBatch: number;
   signal: AbortSignal;
-  turn: () => Promise<() => void>;
 }
 
 /** The message log read back one partition at a time. */
@@ -53,9 +52,8 @@ export interface PartitionedLog {
   readonly id: string;
   /**
    * Feeds `handle` the partition's entries after stream seq `after`, in log order, one batch at a
-   * time (the next is read meanwhile: a slow store back-pressures). Before taking each batch it
-   * waits for `turn` (partitions of one instance share the store: a batch grows while it waits),
-   * and releases it once `handle` settles. Resolves when `signal` aborts; rejects when `handle`
+   * time (the next is read meanwhile: a slow store back-pressures; what arrived while `handle` ran
+   * forms the next batch). Resolves when `signal` aborts; rejects when `handle`
    * rejects or the log cannot be read (the reader starts again from its stored offset). Entries
    * of a batch whose `handle` did not resolve are read again.
    */

@@ -2,9 +2,13 @@ import { z } from "zod";
 import { ChannelId } from "../domain/channel.ts";
 import { ClientMsgId, type StoredMessage } from "../domain/message.ts";
 import { EventKind, TargetSeq } from "../domain/message_event.ts";
-import type { ErrorCode } from "../errors.ts";
+import type { AppError } from "../errors.ts";
+import type { ErrorFrame, MessageFrame, RequestIdValue, ServerFrame } from "../../web/sdk/wire.ts";
 
-/** Client → server frames. Every request carries a client-chosen `id` echoed in its reply. */
+/**
+ * Client → server frames, validated. Every request carries a client-chosen `id` echoed in its
+ * reply. Server → client frames are plain types in web/sdk/wire.ts, published with the SDK.
+ */
 const RequestId = z.union([z.number().int(), z.string().max(64)]);
 
 export const PublishFrame = z.object({
@@ -59,63 +63,22 @@ export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 export type RefreshFrame = z.infer<typeof RefreshFrame>;
 export type ProducerClientFrame = z.infer<typeof ProducerClientFrame>;
 export type ConsumerClientFrame = z.infer<typeof ConsumerClientFrame>;
-export type RequestIdValue = z.infer<typeof RequestId>;
-
-/** Server → client frames. */
-export type AckFrame = {
-  id: RequestIdValue;
-  type: "ack";
-  channel: string;
-  clientMsgId: string;
-  streamSeq: number;
-};
-export type ErrorFrame = {
-  id?: RequestIdValue;
-  type: "error";
-  code: ErrorCode;
-  message: string;
-  /** On an error that is no reply but ends a subscription (interrupted, revoked): its channel. */
-  channel?: string;
-};
-export type SubscribedFrame = {
-  id: RequestIdValue;
-  type: "subscribed";
-  channel: string;
-  lastSeq: number;
-  recovered: boolean;
-};
-export type UnsubscribedFrame = { id: RequestIdValue; type: "unsubscribed"; channel: string };
-export type MessageFrame = { type: "message" } & StoredMessage;
-export type PresenceFrame = {
-  type: "presence";
-  channel: string;
-  joined: string[];
-  left: string[];
-};
-/** `user` is typing in `channel`: show it for a few seconds unless it is repeated. */
-export type TypingEventFrame = { type: "typing"; channel: string; user: string };
-/** The user was added to `channel` (a DM opened with them, say) or removed from it. */
-export type MembershipFrame = { type: "membership"; channel: string; change: "added" | "removed" };
-/**
- * `user`'s read marker in `channel` is now `seq`: to their own sockets, and in DMs and small private
- * channels to the other members' subscribed ones ("seen").
- */
-export type ReceiptFrame = { type: "receipt"; channel: string; user: string; seq: number };
-export type PongFrame = { id?: RequestIdValue; type: "pong" };
-/** The socket now lives until `expiresAt` (epoch seconds), the refreshed token's expiry. */
-export type RefreshedFrame = { id: RequestIdValue; type: "refreshed"; expiresAt: number };
-export type ServerFrame =
-  | AckFrame
-  | ErrorFrame
-  | SubscribedFrame
-  | UnsubscribedFrame
-  | MessageFrame
-  | PresenceFrame
-  | TypingEventFrame
-  | MembershipFrame
-  | ReceiptFrame
-  | PongFrame
-  | RefreshedFrame;
+export type {
+  AckFrame,
+  ErrorFrame,
+  MembershipFrame,
+  MessageFrame,
+  PongFrame,
+  PresenceFrame,
+  ReceiptFrame,
+  RefreshedFrame,
+  RequestIdValue,
+  ServerFrame,
+  SubscribedFrame,
+  TypingEventFrame,
+  UnsubscribedFrame,
+} from "../../web/sdk/wire.ts";
+export { CloseCode } from "../../web/sdk/wire.ts";
 
 /**
  * A frame sent to many sockets (a message to every subscriber of its channel): serialized once,
@@ -145,17 +108,20 @@ export function messageFrame(m: StoredMessage): MessageFrame {
   };
 }
 
-/** WebSocket close codes in the application range (4000–4999), shared by both socket services. */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  FRAME_TOO_LARGE: 4009,
-  RATE_LIMITED: 4029,
-  TOKEN_EXPIRED: 4001,
-  /** An in-band refresh carried another user's token. */
-  TOKEN_MISMATCH: 4003,
-  /** A backend disconnected the user (server API): final, clients must not reconnect. */
-  DISCONNECTED: 4010,
-  SLOW_CONSUMER: 4008,
-  TOO_MANY_CONNECTIONS: 4030,
-} as const;
+/** An error as the frame every socket and stream sends: the code, and when to retry if it is known. */
+export function errorFrame(
+  id: RequestIdValue | undefined,
+  err: AppError,
+  channel?: string,
+): ErrorFrame {
+  return {
+    ...(id === undefined ? {} : { id }),
+    type: "error",
+    code: err.code,
+    message: err.message,
+    ...(channel === undefined ? {} : { channel }),
+    ...(err.retryAfterSeconds === undefined
+      ? {}
+      : { retryAfterMs: Math.ceil(err.retryAfterSeconds * 1000) }),
+  };
+}

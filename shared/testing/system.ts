@@ -133,6 +133,70 @@ export async function startDistributed(opts: {
   };
 }
 
+export interface SingleNodeSystem {
+  databaseUrl: string;
+  authUrl: string;
+  producerUrl: string;
+  consumerUrl: string;
+  node: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * `deno task start`'s process (auth, producer and consumer in one, the in-process broker with its
+ * fsync'd journal) on free ports, against a fresh database on the shared PostgreSQL instead of an
+ * embedded one (the same server software, without its start-up).
+ */
+export async function startSingleNode(opts: {
+  env?: Record<string, string>;
+  denoArgs?: string[];
+} = {}): Promise<SingleNodeSystem> {
+  const db = await createTestDatabase();
+  const dataDir = await Deno.makeTempDir({ prefix: "rtm-single-" });
+  const [auth, producer, consumer] = [freePort(), freePort(), freePort()];
+  try {
+    const node = await spawnService(
+      "standalone/main.ts",
+      {
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
+        // The in-process broker, whatever NATS_URL the caller's environment names.
+        NATS_URL: "",
+        AUTH_HTTP_PORT: String(auth),
+        AUTH_GRPC_PORT: String(freePort()),
+        PRODUCER_PORT: String(producer),
+        CONSUMER_PORT: String(consumer),
+        LOG_LEVEL: "warn",
+        AUTH_SCRYPT_LOG2_N: "14",
+        ...opts.env,
+      },
+      `http://127.0.0.1:${consumer}/health`,
+      consumer,
+      60_000,
+      opts.denoArgs,
+    );
+    return {
+      databaseUrl: db.url,
+      authUrl: `http://127.0.0.1:${auth}`,
+      producerUrl: `http://127.0.0.1:${producer}`,
+      consumerUrl: `http://127.0.0.1:${consumer}`,
+      node,
+      stop: async () => {
+        try {
+          await stopCleanly([node]);
+        } finally {
+          await db.drop();
+          await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+        }
+      },
+    };
+  } catch (err) {
+    await db.drop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
+
 /** ws:// form of an http:// base URL. */
 export function wsUrl(httpBase: string): string {
   return `${httpBase.replace(/^http/, "ws")}/v1/ws`;

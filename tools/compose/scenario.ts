@@ -92,8 +92,8 @@ export async function chatPage(consumerUrl: string): Promise<void> {
 /**
  * Publishes steadily (bounded: at most `maxMessages`, one every `intervalMs`) while `disrupt`
  * runs, then checks every acked message is in history once the stack has recovered. Publishes
- * the SDK gives up on (not acked) are allowed, e.g. RATE_LIMITED when its retries after an outage
- * arrive as one burst; an acked one missing is the failure.
+ * the SDK gives up on (not acked) are allowed, e.g. UNAVAILABLE when an outage outlasts its publish
+ * timeout; an acked one missing is the failure.
  */
 export async function noAckedLoss(
   urls: Urls,

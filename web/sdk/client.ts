@@ -1,4 +1,4 @@
-import type { AckFrame, MembershipFrame, ReceiptFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, MembershipFrame, ReceiptFrame } from "./wire.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 import { requestJson } from "./http.ts";

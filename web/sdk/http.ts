@@ -1,4 +1,4 @@
-import { ERROR_CODES } from "../../shared/errors.ts";
+import { ERROR_CODES } from "./wire.ts";
 import { type ErrorCode, RtmError } from "./errors.ts";
 
 const REQUEST_TIMEOUT_MS = 15_000;

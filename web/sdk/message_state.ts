@@ -1,7 +1,7 @@
-import type { EventKind, MessageState } from "../../shared/domain/message_event.ts";
+import type { EventKind, MessageState } from "./wire.ts";
 import type { Message } from "./subscriptions.ts";
 
-export type { MessageState, Reaction } from "../../shared/domain/message_event.ts";
+export type { MessageState, Reaction } from "./wire.ts";
 
 /** An edit, delete or reaction: a message frame with a `kind`, acting on seq `target`. */
 export type MessageEvent = Message & { kind: EventKind; target: number };

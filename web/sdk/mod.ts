@@ -42,4 +42,4 @@ export {
   TYPING_SHOWN_MS,
 } from "./subscriptions.ts";
 export type { TokenPair } from "./tokens.ts";
-export type { AckFrame } from "../../shared/protocol/frames.ts";
+export type { AckFrame } from "./wire.ts";

@@ -1,5 +1,4 @@
-import type { EventKind } from "../../shared/domain/message_event.ts";
-import type { AckFrame, PublishFrame, ServerFrame } from "../../shared/protocol/frames.ts";
+import type { AckFrame, EventKind, ServerFrame } from "./wire.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import { RtmError } from "./errors.ts";
 
@@ -16,22 +15,48 @@ export interface PublisherOptions {
   maxFrameBytes: number;
 }
 
+/**
+ * Publishes in flight at most: a refusal can only come back for this many at once (the producer
+ * closes a socket that collects too many RATE_LIMITED answers), and it is plenty to fill a
+ * connection's pipeline.
+ */
+const MAX_IN_FLIGHT = 64;
+
 interface Pending {
-  frame: PublishFrame & { id: string; clientMsgId: string };
-  attempts: number;
+  frame: {
+    id: string;
+    type: "publish";
+    channel: string;
+    clientMsgId: string;
+    body: string;
+    kind?: EventKind;
+    target?: number;
+  };
+  /** Sent on the current socket and not answered yet. */
+  inFlight: boolean;
   resolve(ack: AckFrame): void;
   reject(err: RtmError): void;
   timeout: ReturnType<typeof setTimeout>;
-  retry?: ReturnType<typeof setTimeout>;
 }
 
 /**
- * Publishes and their acknowledgements. A publish stays pending until acked: it is resent after a
- * reconnect or an UNAVAILABLE reply with the same clientMsgId, so the server drops any duplicate;
- * a definite refusal (INVALID, FORBIDDEN, TOO_LARGE, RATE_LIMITED) rejects with the server's code.
+ * Publishes and their acknowledgements. A publish stays pending until acked or definitely refused
+ * (INVALID, FORBIDDEN, TOO_LARGE: rejected with the server's code). Everything else is sent again
+ * with the same clientMsgId, so the server drops any duplicate: after a reconnect, and after an
+ * UNAVAILABLE or RATE_LIMITED answer, once the wait the server named (`retryAfterMs`) or a
+ * backoff has passed. Sending is paced and ordered: pending publishes go in the order they were
+ * made, at most `window` unanswered at a time; the window is one after a reconnect or a refusal
+ * and doubles with each ack up to MAX_IN_FLIGHT, so a backlog is not resent all at once into the
+ * producer's rate limit.
  */
 export class Publisher {
   private readonly pending = new Map<string, Pending>();
+  private window = MAX_IN_FLIGHT;
+  private inFlight = 0;
+  /** While set, nothing is sent: the wait after a refusal. */
+  private waiting: ReturnType<typeof setTimeout> | undefined;
+  /** Refusals in a row, for the backoff. */
+  private refusals = 0;
 
   constructor(
     private readonly send: (frame: unknown) => boolean,
@@ -64,7 +89,7 @@ export class Publisher {
     return new Promise<AckFrame>((resolve, reject) => {
       const p: Pending = {
         frame,
-        attempts: 0,
+        inFlight: false,
         resolve,
         reject,
         timeout: setTimeout(
@@ -77,15 +102,16 @@ export class Publisher {
         ),
       };
       this.pending.set(clientMsgId, p);
-      this.send(frame);
+      this.pump();
     });
   }
 
-  /** The producer socket (re)opened: everything unacknowledged goes again, in order. */
+  /** The producer socket (re)opened: everything unacknowledged goes again, in order, paced. */
   resendAll(): void {
-    for (const p of this.pending.values()) {
-      if (p.retry === undefined) this.send(p.frame);
-    }
+    for (const p of this.pending.values()) p.inFlight = false;
+    this.inFlight = 0;
+    if (this.pending.size > 0) this.window = 1;
+    this.pump();
   }
 
   /** A producer frame; returns false when it was not a reply to a publish. */
@@ -96,13 +122,15 @@ export class Publisher {
     const p = this.pending.get(frame.id);
     if (!p) return frame.type === "ack";
     if (frame.type === "ack") {
+      this.refusals = 0;
+      this.window = Math.min(MAX_IN_FLIGHT, this.window * 2);
       this.settle(p, frame);
-    } else if (frame.code === "UNAVAILABLE") {
-      clearTimeout(p.retry);
-      p.retry = setTimeout(() => {
-        p.retry = undefined;
-        this.send(p.frame);
-      }, backoffDelay(p.attempts++, this.opts.backoff));
+    } else if (frame.code === "UNAVAILABLE" || frame.code === "RATE_LIMITED") {
+      this.answered(p);
+      this.window = 1;
+      this.waitBeforeSending(
+        frame.retryAfterMs ?? backoffDelay(this.refusals++, this.opts.backoff),
+      );
     } else {
       this.settle(p, new RtmError(frame.code, frame.message));
     }
@@ -111,16 +139,46 @@ export class Publisher {
 
   /** Rejects everything still pending (the client is closing). */
   close(): void {
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
     for (const p of [...this.pending.values()]) {
       this.settle(p, new RtmError("UNAVAILABLE", "client closed"));
     }
   }
 
+  /** Sends the oldest pending publishes not in flight, as far as the window allows. */
+  private pump(): void {
+    if (this.waiting !== undefined) return;
+    for (const p of this.pending.values()) {
+      if (this.inFlight >= this.window) return;
+      if (p.inFlight) continue;
+      if (!this.send(p.frame)) return; // not connected: resendAll() follows the reconnect
+      p.inFlight = true;
+      this.inFlight++;
+    }
+  }
+
+  /** The first refusal's wait stands: the rest of a pipeline is refused for the same reason. */
+  private waitBeforeSending(ms: number): void {
+    if (this.waiting !== undefined) return;
+    this.waiting = setTimeout(() => {
+      this.waiting = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  private answered(p: Pending): void {
+    if (!p.inFlight) return;
+    p.inFlight = false;
+    this.inFlight--;
+  }
+
   private settle(p: Pending, result: AckFrame | RtmError): void {
     clearTimeout(p.timeout);
-    clearTimeout(p.retry);
+    this.answered(p);
     this.pending.delete(p.frame.clientMsgId);
     if (result instanceof RtmError) p.reject(result);
     else p.resolve(result);
+    this.pump();
   }
 }

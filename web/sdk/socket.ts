@@ -1,16 +1,6 @@
-import type { ServerFrame } from "../../shared/protocol/frames.ts";
+import { CloseCode, type ServerFrame, TOKEN_PROTOCOL_PREFIX, WS_PROTOCOLS } from "./wire.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { TokenKeeper } from "./tokens.ts";
-
-/**
- * The subprotocols of docs/PROTOCOL.md: browsers cannot set headers, so the token rides here. `rtm.v2`
- * (several frames per WebSocket frame, one per line) is preferred; a server that only speaks
- * `rtm.v1` picks that.
- */
-const PROTOCOLS = ["rtm.v2", "rtm.v1"];
-const TOKEN_EXPIRED = 4001;
-/** The application's backend disconnected this user (server API): reconnecting is not wanted. */
-const DISCONNECTED = 4010;
 
 export type SocketState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -95,7 +85,11 @@ export class ServiceSocket {
       return this.retryLater();
     }
     if (this.stopped) return;
-    const ws = new WebSocket(this.urls[this.index], [...PROTOCOLS, `bearer.${token}`]);
+    // The token rides as a subprotocol (browsers cannot set headers); rtm.v2 is preferred.
+    const ws = new WebSocket(this.urls[this.index], [
+      ...WS_PROTOCOLS,
+      `${TOKEN_PROTOCOL_PREFIX}${token}`,
+    ]);
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
@@ -129,9 +123,9 @@ export class ServiceSocket {
     this.ws = undefined;
     clearInterval(this.heartbeat);
     if (this.stopped) return;
-    if (code === DISCONNECTED) return this.close();
+    if (code === CloseCode.DISCONNECTED) return this.close();
     this.setState("reconnecting");
-    if (code === TOKEN_EXPIRED) {
+    if (code === CloseCode.TOKEN_EXPIRED) {
       // The server closed at the token's expiry: renew and come back at once.
       this.tokens.refresh().then(() => this.open(), () => this.retryLater());
       return;

@@ -4,7 +4,7 @@ import type {
   ServerFrame,
   SubscribedFrame,
   TypingEventFrame,
-} from "../../shared/protocol/frames.ts";
+} from "./wire.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { MessageEvent } from "./message_state.ts";
 import { RtmError } from "./errors.ts";

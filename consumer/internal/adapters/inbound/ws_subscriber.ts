@@ -1,7 +1,8 @@
 import { toAppError } from "../../../../shared/errors.ts";
 import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
-import { ConsumerClientFrame } from "../../../../shared/protocol/frames.ts";
+import { ConsumerClientFrame, errorFrame } from "../../../../shared/protocol/frames.ts";
+import { misdirected } from "../../../../shared/protocol/misdirected.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { Subscriber } from "../../domain/ports/subscriber.ts";
 import type { SubscriptionHub } from "../../domain/services/subscription_hub.ts";
@@ -39,8 +40,8 @@ export function subscriberHandlers(
       try {
         frame = parseFrame(ConsumerClientFrame, data);
       } catch (err) {
-        const e = toAppError(err);
-        session.send({ id: requestIdOf(data), type: "error", code: e.code, message: e.message });
+        const e = misdirected(data, "consumer") ?? toAppError(err);
+        session.send(errorFrame(requestIdOf(data), e));
         return;
       }
       const subscriber = subscriberOf(session);
@@ -61,14 +62,14 @@ export function subscriberHandlers(
             typing.typing(subscriber, frame.channel);
           } catch (err) {
             const e = toAppError(err);
-            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+            session.send(errorFrame(frame.id, e));
           }
           return;
         case "subscribe":
           hub.subscribe(subscriber, frame.id, frame.channel, frame.since).catch((err) => {
             const e = toAppError(err);
             if (e.code === "INTERNAL") session.logger.error("subscribe failed", { err });
-            session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+            session.send(errorFrame(frame.id, e));
           });
           return;
       }

@@ -101,10 +101,10 @@ export class PgMessageStore implements MessageStore {
 
   async storeBatch(
     messages: AcceptedMessage[],
-    fence?: PartitionFence,
+    fences: readonly PartitionFence[] = [],
   ): Promise<StoredMessage[]> {
-    // One round trip (sql/store_message_batch.sql): the fence, lock, dedupe, numbering and insert
-    // run inside PostgreSQL. The batch travels as one JSON text, cheaper than six arrays.
+    // One round trip (sql/store_message_batch.sql, fences by migration 00017): the fences, lock,
+    // dedupe, numbering and insert run inside PostgreSQL. The batch travels as one JSON text.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,
       channel_id: m.channel,
@@ -115,10 +115,13 @@ export class PgMessageStore implements MessageStore {
       // Events only: a batch of plain messages costs the function no event probe.
       ...(m.kind ? { kind: m.kind, target_seq: m.target } : {}),
     })));
+    const moves = JSON.stringify(
+      fences.map((f) => ({ log: f.log, part: f.partition, expected: f.expected, next: f.next })),
+    );
     const rows = await this.bounded(
-      fence
-        ? this.sql<Row[]>`select * from persist_partition_batch(${batch}::text::json,
-            ${fence.log}, ${fence.partition}, ${fence.expected}, ${fence.next})`
+      fences.length
+        ? this.sql<Row[]>`select * from persist_partition_batches(${batch}::text::json,
+            ${moves}::text::json)`
         : this.sql<Row[]>`select * from store_message_batch(${batch}::text::json)`,
     );
     // After a partial insert the function returns the batch's rows a second time: keep one each.

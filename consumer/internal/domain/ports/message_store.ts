@@ -30,11 +30,15 @@ export interface MessageStore {
    * (an edit, delete or reaction is a message of its own, applied to its target in the same
    * transaction),
    * and resolves with every message of the batch now stored (newly, or by an earlier try), in seq
-   * order per channel. Idempotent per (sender, channel, clientMsgId). With a fence, the partition's
-   * offset moves in the same transaction. Rejects with a StoreError: permanent when some message
-   * can never be stored (e.g. its channel does not exist), FencedError when the offset moved.
+   * order per channel. Idempotent per (sender, channel, clientMsgId). Every fence's partition offset
+   * moves in the same transaction (several partitions' batches go in one: their channels are
+   * distinct). Rejects with a StoreError: permanent when some message can never be stored (e.g. its
+   * channel does not exist), FencedError when an offset moved; then nothing is stored.
    */
-  storeBatch(messages: AcceptedMessage[], fence?: PartitionFence): Promise<StoredMessage[]>;
+  storeBatch(
+    messages: AcceptedMessage[],
+    fences?: readonly PartitionFence[],
+  ): Promise<StoredMessage[]>;
   /** Moves a partition's offset past messages that were dead-lettered instead of stored. */
   advanceOffset(fence: PartitionFence): Promise<void>;
   /** The last stream seq of `partition` in `log` that is stored (0 when none). */

@@ -1,4 +1,3 @@
-import { Semaphore } from "../../../../shared/async/semaphore.ts";
 import { sleep } from "../../../../shared/async/sleep.ts";
 import {
   type AcceptedMessage,
@@ -22,6 +21,7 @@ import {
   StoreError,
 } from "../ports/message_store.ts";
 import type { PersistObserver } from "../ports/persist_observer.ts";
+import { PersistGroups } from "./persist_groups.ts";
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -44,8 +44,8 @@ class Stopped extends Error {}
  */
 export class PersistService {
   private owned = 0;
-  /** Batches being stored at once, over all partitions: more would only shrink each batch. */
-  private readonly storing: Semaphore;
+  /** Transactions at once over all partitions, each with every batch that waited for it. */
+  private readonly groups: PersistGroups;
 
   constructor(
     private readonly log: PartitionedLog,
@@ -57,7 +57,7 @@ export class PersistService {
     private readonly observer: PersistObserver,
     private readonly logger: Logger,
   ) {
-    this.storing = new Semaphore(opts.concurrency);
+    this.groups = new PersistGroups(store, opts.concurrency, opts.batchSize);
   }
 
   /** Runs until `signal` aborts; each partition finishes the batch in hand first. */
@@ -74,7 +74,7 @@ export class PersistService {
           await this.log.read(partition, offset, async (batch) => {
             offset = await this.persistBatch(partition, offset, batch, lost);
             attempt = 1;
-          }, { maxBatch: this.opts.batchSize, signal: lost, turn: () => this.storing.acquire() });
+          }, { maxBatch: this.opts.batchSize, signal: lost });
         } catch (err) {
           if (err instanceof FencedError) {
             // Another instance stored past our offset: the partition is its now.
@@ -145,7 +145,7 @@ export class PersistService {
     const started = performance.now();
     const startedAt = tracingOn ? Date.now() : 0;
     const messages = entries.map((e) => e.message);
-    const stored = await this.retrying(() => this.store.storeBatch(messages, fence), lost);
+    const stored = await this.retrying(() => this.groups.storeBatch(messages, fence), lost);
     this.observer.batchStored(stored.length, (performance.now() - started) / 1000);
     // Messages stored by an earlier try are delivered again: subscribers drop seqs they have.
     try {

@@ -1,7 +1,8 @@
-import { AppError, toAppError } from "../../../../shared/errors.ts";
+import { toAppError } from "../../../../shared/errors.ts";
 import { answerRefresh } from "../../../../shared/http/ws_refresh.ts";
 import type { Session, SessionHandlers } from "../../../../shared/http/ws_session.ts";
-import { CloseCode, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
+import { CloseCode, errorFrame, ProducerClientFrame } from "../../../../shared/protocol/frames.ts";
+import { misdirected } from "../../../../shared/protocol/misdirected.ts";
 import { parseFrame, requestIdOf } from "../../../../shared/protocol/parse.ts";
 import type { PublishLane } from "../../domain/services/publish_lane.ts";
 import type { PublishService } from "../../domain/services/publish_service.ts";
@@ -27,8 +28,8 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
       try {
         frame = parseFrame(ProducerClientFrame, data);
       } catch (err) {
-        const e = misdirected(data) ?? toAppError(err);
-        session.send({ id: requestIdOf(data), type: "error", code: e.code, message: e.message });
+        const e = misdirected(data, "producer") ?? toAppError(err);
+        session.send(errorFrame(requestIdOf(data), e));
         return;
       }
       if (frame.type === "ping") {
@@ -52,7 +53,7 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
         (err) => {
           const e = toAppError(err);
           if (e.code === "INTERNAL") session.logger.error("publish failed", { err });
-          session.send({ id: frame.id, type: "error", code: e.code, message: e.message });
+          session.send(errorFrame(frame.id, e));
           if (e.code === "RATE_LIMITED" && !st.strikes.take() && session.open) {
             session.logger.warn("closing flooding socket");
             session.close(CloseCode.RATE_LIMITED, "flooding: too many rate-limited publishes");
@@ -61,23 +62,4 @@ export function publisherHandlers(service: PublishService, flood: Rate): Session
       );
     },
   };
-}
-
-/** Frames of the consumer's socket, which a client may send here by mistake. */
-const SUBSCRIBER_FRAMES = new Set(["subscribe", "unsubscribe"]);
-
-/** A consumer frame sent to the producer: an answer that says where it belongs. */
-function misdirected(data: unknown): AppError | undefined {
-  if (typeof data !== "string") return undefined;
-  try {
-    const type = (JSON.parse(data) as { type?: unknown })?.type;
-    if (typeof type !== "string" || !SUBSCRIBER_FRAMES.has(type)) return undefined;
-    return new AppError(
-      "INVALID",
-      `${type} is a consumer frame: subscriptions live on the consumer's WebSocket (/v1/ws on the ` +
-        "consumer); this producer socket takes publish and ping",
-    );
-  } catch {
-    return undefined;
-  }
 }

@@ -12,7 +12,7 @@ import type { PublishRules } from "../ports/publish_rules.ts";
 import { authorizeEvent, validateEvent } from "./event_authorization.ts";
 import { PublishLane } from "./publish_lane.ts";
 import { KeyedBuckets } from "../../../../shared/rate/keyed_buckets.ts";
-import type { Rate, TokenBucket } from "../../../../shared/rate/token_bucket.ts";
+import type { Rate } from "../../../../shared/rate/token_bucket.ts";
 
 export interface PublishCommand {
   channel: string;
@@ -108,7 +108,7 @@ export class PublishService {
       validateEvent(cmd.kind, cmd.target, cmd.body);
       if (cmd.kind && !this.targets) throw new AppError("INVALID", "events are not taken here");
       this.rules(cmd.channel, bodyBytes);
-      this.takeToken(userId, lane?.bucket);
+      this.takeToken(userId, cmd.clientMsgId, lane);
       await withDeadline(
         this.access.authorize(userId, cmd.channel),
         this.policy.publishTimeoutMs,
@@ -149,12 +149,23 @@ export class PublishService {
     }
   }
 
-  private takeToken(userId: string, connection?: TokenBucket): void {
-    for (const bucket of [connection, this.userBuckets.of(userId)]) {
+  private takeToken(userId: string, clientMsgId: string, lane?: PublishLane): void {
+    const heldMs = lane?.heldBack(clientMsgId);
+    if (heldMs !== undefined) {
+      throw new AppError(
+        "RATE_LIMITED",
+        "an earlier publish of this connection was rate limited: send it again first",
+        heldMs / 1000,
+      );
+    }
+    for (const bucket of [lane?.bucket, this.userBuckets.of(userId)]) {
       if (bucket && !bucket.take()) {
-        throw new AppError("RATE_LIMITED", "publishing too fast", bucket.retryAfterSeconds());
+        const retryAfterSeconds = bucket.retryAfterSeconds();
+        lane?.refused(clientMsgId, retryAfterSeconds * 1000);
+        throw new AppError("RATE_LIMITED", "publishing too fast", retryAfterSeconds);
       }
     }
+    lane?.passed(clientMsgId);
   }
 
   /** Refuses new publishes, then resolves once none is in flight, or after `timeoutMs`. */

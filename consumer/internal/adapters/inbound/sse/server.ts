@@ -4,6 +4,7 @@ import { ExpiryWheel } from "../../../../../shared/http/expiry_wheel.ts";
 import type { Logger } from "../../../../../shared/logging/logger.ts";
 import type { ChannelAccess } from "../../../../../shared/ports/channel_access.ts";
 import type { Principal } from "../../../../../shared/ports/tokens.ts";
+import { errorFrame } from "../../../../../shared/protocol/frames.ts";
 import type { SubscriptionHub } from "../../../domain/services/subscription_hub.ts";
 import { SseCursor } from "./cursor.ts";
 import { SseStream } from "./stream.ts";
@@ -105,7 +106,7 @@ export class SseServer {
         const e = toAppError(err);
         if (e.code === "INTERNAL") this.logger.error("SSE subscribe failed", { err });
         // Ended: the client reconnects with its Last-Event-ID and resumes.
-        stream.close({ id: channel, type: "error", code: e.code, message: e.message, channel });
+        stream.close(errorFrame(channel, e, channel));
       });
     }
     return new Response(stream.body, {
