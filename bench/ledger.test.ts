@@ -37,6 +37,21 @@ Deno.test("bench ledger: gaps, duplicates, losses and bad stored seqs are violat
   assert.match(text, /subscriber ended at seq 1, channel at 4/);
 });
 
+Deno.test("bench ledger: edits, deletes and reactions are seqs of the same sequence", () => {
+  const ledger = new Ledger();
+  const witness = ledger.subscriber("c", 0, true);
+  const late = ledger.subscriber("c", 0);
+  // m1, an edit of it, a reaction, m2: every one acked, stored and delivered under its own seq.
+  ["m1", "edit-1", "react-1", "m2"].forEach((id, i) => {
+    ledger.ack("c", id);
+    witness.onMessage(i + 1, id);
+  });
+  late.onMessage(1, "m1");
+  late.onMessage(4, "m2"); // skipping the events is a gap like any other
+  const { examples } = ledger.verify(new Map([["c", facts(4)]]));
+  assert.deepEqual(examples, ["c: got seq 4 after 1 (gap)"]);
+});
+
 Deno.test("bench ledger: an acked message missing from PostgreSQL is a violation", () => {
   const ledger = new Ledger();
   ledger.ack("c", "m1");

@@ -190,9 +190,10 @@ export class Subscriber {
     });
   }
 
+  /** Messages and events alike go to the ledger (one sequence); only a message's body is a time. */
   private onMessage(m: MessageFrame): void {
     const probe = this.probe();
-    probe.delivery.recordMs(performance.now() - sentAt(m.body));
+    if (m.kind === undefined) probe.delivery.recordMs(performance.now() - sentAt(m.body));
     probe.deliveries++;
     this.track!.onMessage(m.seq, m.clientMsgId);
   }

@@ -1,5 +1,6 @@
 import { withDeadline } from "../shared/async/deadline.ts";
-import { connect, type Endpoints, type RtmClient } from "../web/sdk/mod.ts";
+import { connect, type Endpoints, type Message, type RtmClient } from "../web/sdk/mod.ts";
+import type { EventKind } from "../shared/domain/message_event.ts";
 
 /** A registered user the load connects as (caps are per user, so clients spread over several). */
 export interface LoadUser {
@@ -9,12 +10,12 @@ export interface LoadUser {
   accessToken: string;
 }
 
-/** What one subscriber was given of one channel, in delivery order. */
+/** What one subscriber was given of one channel (messages and events), in delivery order. */
 export interface ChannelLog {
   seqs: number[];
   clientMsgIds: string[];
-  /** The same clientMsgIds as a set, for quick "has it arrived" checks. */
-  seen: Set<string>;
+  /** The same clientMsgIds with their seqs, for quick "has it arrived" checks. */
+  seen: Map<string, number>;
   lastSeq: number;
   /** A seq beyond last+1: a message handed over past a hole. */
   gaps: number;
@@ -70,25 +71,50 @@ export class LoadClient {
     return this.sdk.publish(channel, body, { clientMsgId });
   }
 
+  /** An edit, delete or react (👍, `body`) on message `target`, as the SDK sends it. */
+  act(
+    kind: Exclude<EventKind, "unreact">,
+    channel: string,
+    target: number,
+    body: string,
+    clientMsgId: string,
+  ): Promise<unknown> {
+    const options = { clientMsgId };
+    switch (kind) {
+      case "edit":
+        return this.sdk.edit(channel, target, body, options);
+      case "delete":
+        return this.sdk.delete(channel, target, options);
+      case "react":
+        return this.sdk.react(channel, target, body, options);
+    }
+  }
+
   /** Subscribes to each channel from its first message, recording what the SDK delivers. */
   async subscribe(channels: string[]): Promise<void> {
     await Promise.all(channels.map((channel) => {
       const log: ChannelLog = {
         seqs: [],
         clientMsgIds: [],
-        seen: new Set(),
+        seen: new Map(),
         lastSeq: 0,
         gaps: 0,
         unrecovered: 0,
       };
       this.logs.set(channel, log);
-      return this.sdk.subscribe(channel, (m) => {
+      // Messages and events share the channel's sequence: one log, so gaps are seen across both.
+      const record = (m: Message) => {
         if (m.seq > log.lastSeq + 1) log.gaps++;
         log.seqs.push(m.seq);
         log.clientMsgIds.push(m.clientMsgId);
-        log.seen.add(m.clientMsgId);
+        log.seen.set(m.clientMsgId, m.seq);
         log.lastSeq = Math.max(log.lastSeq, m.seq);
-      }, { since: 0, onReset: () => log.unrecovered++ });
+      };
+      return this.sdk.subscribe(channel, record, {
+        since: 0,
+        onEvent: record,
+        onReset: () => log.unrecovered++,
+      });
     }));
   }
 

@@ -22,6 +22,7 @@ export async function assertQuickSuiteHolds(opts: { cluster: boolean }): Promise
   assert.deepEqual(failed, [], violationsText(failed));
   for (const r of results) {
     assert.ok(r.acked > 0, `${r.scenario}: the load got no ack at all`);
+    assert.ok(r.events > 0, `${r.scenario}: no edit, delete or reaction was acked`);
     assert.equal(r.stored, r.acked, `${r.scenario}: acked but not stored`);
     assert.equal(r.lost, 0, `${r.scenario}: lost messages`);
     assert.equal(r.duplicated, 0, `${r.scenario}: duplicated messages`);

@@ -8,6 +8,8 @@ export interface ScenarioResult {
   scenario: string;
   sent: number;
   acked: number;
+  /** Of those acked, edits, deletes and reactions: their effects checked (event_effects.ts). */
+  events: number;
   stored: number;
   delivered: number;
   lost: number;
@@ -80,7 +82,8 @@ function senderOrderBreaks(rows: Row[], ledger: Ledger): number {
  * The promises the system makes, checked against PostgreSQL and what the subscribers saw:
  * every acked clientMsgId stored exactly once; per channel, seqs 1..n with no gap and each sender's
  * messages in the order they were acked; every
- * subscriber saw every message of its channels exactly once, in seq order.
+ * subscriber saw every message of its channels exactly once, in seq order. Edits, deletes and
+ * reactions are rows of the same sequence, held to the same promises.
  */
 export async function reconcile(
   scenario: string,
@@ -155,6 +158,7 @@ export async function reconcile(
     scenario,
     sent: ledger.sent.size,
     acked: ledger.acked.size,
+    events: 0,
     stored,
     delivered,
     lost,

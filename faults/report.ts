@@ -4,6 +4,7 @@ const COLUMNS = [
   "scenario",
   "sent",
   "acked",
+  "events",
   "stored",
   "delivered",
   "lost",
@@ -13,9 +14,17 @@ const COLUMNS = [
 
 function cells(r: ScenarioResult): string[] {
   const recover = r.recoverMs === undefined ? "—" : `${(r.recoverMs / 1000).toFixed(2)} s`;
-  return [r.scenario, r.sent, r.acked, r.stored, r.delivered, r.lost, r.duplicated, recover].map(
-    String,
-  );
+  return [
+    r.scenario,
+    r.sent,
+    r.acked,
+    r.events,
+    r.stored,
+    r.delivered,
+    r.lost,
+    r.duplicated,
+    recover,
+  ].map(String);
 }
 
 /** The run's results as a Markdown table (printed, and kept in docs/RELIABILITY.md). */

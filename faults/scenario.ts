@@ -3,6 +3,7 @@ import { sleep } from "../shared/async/sleep.ts";
 import { Load } from "./load.ts";
 import { LoadClient, type LoadUser } from "./load_client.ts";
 import type { Profile } from "./profiles.ts";
+import { eventEffects } from "./event_effects.ts";
 import { converge, reconcile, type ScenarioResult } from "./reconcile.ts";
 import type { Topology } from "./topology.ts";
 
@@ -34,8 +35,9 @@ const CONVERGE_TIMEOUT_MS = 60_000;
 
 /**
  * One scenario: subscribers on every channel (spread over both consumer instances), steady
- * publishing, the fault in the middle, then a probe message to time the recovery, then
- * reconciliation against PostgreSQL and what each subscriber saw.
+ * publishing with edits, deletes and reactions mixed in, the fault in the middle, then a probe
+ * message to time the recovery, then reconciliation against PostgreSQL and what each subscriber
+ * saw, and the events' effects on their messages.
  */
 export async function runScenario(
   ctx: SuiteContext,
@@ -59,10 +61,12 @@ export async function runScenario(
     for (let i = 0; i < profile.subscribers; i++) subscribers.push(await connectClient(i));
     for (let i = 0; i < profile.publishers; i++) publishers.push(await connectClient(i));
     await Promise.all(subscribers.map((s) => s.subscribe(channels)));
-    const load = new Load(publishers, channels, {
-      ratePerSecond: profile.ratePerSecond,
-      inFlight: profile.inFlight,
-    });
+    const load = new Load(
+      publishers,
+      channels,
+      { ratePerSecond: profile.ratePerSecond, inFlight: profile.inFlight },
+      (channel, clientMsgId) => subscribers[0].logs.get(channel)?.seen.get(clientMsgId),
+    );
     load.start();
     await sleep(profile.warmupMs);
     const outcome = await fault({ load, subscribers, publishers, channels });
@@ -73,7 +77,9 @@ export async function runScenario(
     const ledger = await load.stop();
     await converge(ctx.sql, ledger, subscribers, channels, CONVERGE_TIMEOUT_MS);
     const result = await reconcile(name, ctx.sql, ledger, subscribers, channels, recoverMs);
-    result.violations.push(...(outcome.violations ?? []));
+    const effects = await eventEffects(ctx.sql, ledger, channels);
+    result.events = effects.checked;
+    result.violations.push(...effects.violations, ...(outcome.violations ?? []));
     const crashes = topology.unexpectedExits();
     if (crashes.length) result.violations.push(...crashes);
     return { ...result, notes: outcome.notes ?? [] };

@@ -77,6 +77,7 @@ export async function runSuite(
           scenario: name,
           sent: 0,
           acked: 0,
+          events: 0,
           stored: 0,
           delivered: 0,
           lost: 0,

@@ -124,6 +124,83 @@ Deno.test("message events: a delete takes the text of its message's edits with i
   });
 });
 
+Deno.test("message events: an edit is delivered as stored, without text its message's delete took", async () => {
+  await withStore(async ({ store, ada }) => {
+    await store.storeBatch([row(ada, "secret"), row(ada, "another")]);
+    // Stored after the delete: the delivered row is the stored one, not what was published.
+    await store.storeBatch([row(ada, "", { kind: "delete", target: 1 })]);
+    const late = await store.storeBatch([row(ada, "late secret", { kind: "edit", target: 1 })]);
+    assert.deepEqual(late.map((m) => [m.seq, m.kind, m.body]), [[4, "edit", ""]]);
+    // In one batch with a later delete, beside a message and an edit that stand.
+    const same = await store.storeBatch([
+      row(ada, "same-batch secret", { kind: "edit", target: 2 }),
+      row(ada, "plain"),
+      row(ada, "", { kind: "delete", target: 2 }),
+    ]);
+    assert.deepEqual(same.map((m) => [m.seq, m.kind, m.body]), [
+      [5, "edit", ""],
+      [6, undefined, "plain"],
+      [7, "delete", ""],
+    ]);
+    const kept = await store.storeBatch([row(ada, "plain, edited", { kind: "edit", target: 6 })]);
+    assert.deepEqual(kept.map((m) => [m.seq, m.body]), [[8, "plain, edited"]]);
+    // Delivery agrees with the replay.
+    const replay = await store.range("c", 3, 8, 10);
+    assert.deepEqual(replay.slice(1).map((m) => [m.seq, m.body]), [
+      [5, ""],
+      [6, "plain, edited"],
+      [7, ""],
+      [8, "plain, edited"],
+    ]);
+  });
+});
+
+Deno.test("message events: a batch stored again returns its edits as stored, once each", async () => {
+  await withStore(async ({ store, ada }) => {
+    await store.storeBatch([row(ada, "secret")]);
+    const edit = row(ada, "edited", { kind: "edit", target: 1 });
+    const del = row(ada, "", { kind: "delete", target: 1 });
+    await store.storeBatch([edit]);
+    // A re-read after a crash: the edit is stored already, the delete is new.
+    const again = await store.storeBatch([edit, del]);
+    assert.deepEqual(again.map((m) => [m.seq, m.kind, m.body]), [
+      [2, "edit", ""],
+      [3, "delete", ""],
+    ]);
+  });
+});
+
+Deno.test("message events: each row and its channel count the ordinary messages so far", async () => {
+  await withStore(async ({ sql, store, ada, bob }) => {
+    await store.storeBatch([row(ada, "m1"), row(bob, "👍", { kind: "react", target: 1 })]);
+    await store.storeBatch([
+      row(bob, "m2"),
+      row(ada, "m1, edited", { kind: "edit", target: 1 }),
+      row(bob, "m3"),
+    ]);
+    const rows = await sql<{ seq: number; message_count: number }[]>`
+      select seq, message_count from messages where channel_id = 'c' order by seq`;
+    assert.deepEqual(rows.map((r) => [r.seq, r.message_count]), [[1, 1], [2, 1], [3, 2], [4, 2], [
+      5,
+      3,
+    ]]);
+    const [channel] = await sql<{ message_count: number }[]>`
+      select message_count from channels where id = 'c'`;
+    assert.equal(channel.message_count, 3);
+    const through = async (seq: number) =>
+      (await sql<{ n: number }[]>`select messages_through('c', ${seq}) as n`)[0].n;
+    assert.deepEqual([await through(0), await through(2), await through(4), await through(9)], [
+      0,
+      1,
+      2,
+      3,
+    ]);
+    // Pruned up to seq 3: a marker before what is kept counts from the oldest kept row.
+    await sql`delete from messages where channel_id = 'c' and seq <= 3`;
+    assert.deepEqual([await through(1), await through(4)], [2, 2]);
+  });
+});
+
 Deno.test("message events: history pages count messages, not events", async () => {
   await withStore(async ({ store, ada, bob }) => {
     await store.storeBatch([row(ada, "m1"), row(ada, "m2")]);

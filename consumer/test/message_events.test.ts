@@ -141,6 +141,29 @@ Deno.test("message events: authorized before the ack, replayed exactly once in s
       assert.equal(bySeq.get(3)!.editedAt, undefined);
     });
 
+    await t.step(
+      "unread counts ordinary messages after the marker: events are no news",
+      async () => {
+        const unreadOf = async () =>
+          (await api(c0, bob.token, "GET", "/v1/channels")).body.channels.find((
+            c: { id: string },
+          ) => c.id === "team");
+        // Seqs 4–8 and 10 are events; 9 is the one message after seq 3 (a tombstone still counts).
+        const read = await api(c1, bob.token, "POST", "/v1/channels/team/read", { seq: 3 });
+        assert.deepEqual(read.body, { channel: "team", lastReadSeq: 3, unread: 1 });
+        assert.deepEqual([(await unreadOf()).lastSeq, (await unreadOf()).unread], [10, 1]);
+        const caughtUp = await api(c1, bob.token, "POST", "/v1/channels/team/read", { seq: 9 });
+        assert.equal(caughtUp.body.unread, 0, "a delete after the marker is not unread");
+        // A reaction to an old message leaves the channel read.
+        await acked(asAda({ kind: "react", target: 3, body: "🎉" })); // 11
+        await live.waitFor({ team: 11 });
+        assert.deepEqual([(await unreadOf()).lastSeq, (await unreadOf()).unread], [11, 0]);
+        await acked(asAda({ body: "ada five" })); // 12
+        await live.waitFor({ team: 12 });
+        assert.equal((await unreadOf()).unread, 1);
+      },
+    );
+
     await t.step("over HTTP the same rules answer with their status", async () => {
       const edit = (token: string, clientMsgId: string, target: number, body: string) =>
         api(system.producerUrl, token, "POST", "/v1/channels/team/messages", {

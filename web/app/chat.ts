@@ -18,7 +18,7 @@ import { describeError } from "./describe_error.ts";
 import { byId, el, fieldsOf } from "./dom.ts";
 import { MessageActions } from "./message_actions.ts";
 import { PresenceDots } from "./presence_dots.ts";
-import { seenSeq, unreadAfterRead } from "./receipts.ts";
+import { seenSeq, type Unread, unreadAfterRead, unreadCount } from "./receipts.ts";
 import { bindSearch } from "./search.ts";
 
 const PAGE = 50;
@@ -36,7 +36,7 @@ interface ChannelView {
   peer?: string;
   /** The user owns the channel (may delete anyone's message). */
   owns: boolean;
-  unread: number;
+  unread: Unread;
   /** The newest seq known, and this user's read marker (moved by any of their tabs). */
   lastSeq: number;
   readSeq: number;
@@ -117,9 +117,10 @@ export class Chat {
       kind: s.kind,
       peer: s.peer,
       owns: s.role === "owner",
-      unread: s.unread,
+      unread: { listed: s.unread, listedUpTo: s.lastSeq, live: [] },
       lastSeq: s.lastSeq,
-      readSeq: s.lastSeq - s.unread,
+      // Unread counts messages, not seqs: only the listing says where the marker is.
+      readSeq: s.lastReadSeq ?? s.lastSeq,
       peerReadSeq: s.peerLastReadSeq ?? 0,
       messages: new Map(),
       historyLoaded: false,
@@ -221,8 +222,10 @@ export class Chat {
     if (view === this.current) {
       this.renderMessages(false);
       this.markRead(view);
-    } else if (m.sender !== this.client.userId && m.seq > view.readSeq) {
-      view.unread++;
+    } else if (
+      m.sender !== this.client.userId && m.seq > view.readSeq && m.seq > view.unread.listedUpTo
+    ) {
+      view.unread.live.push(m.seq);
       this.renderChannels();
     }
   }
@@ -261,11 +264,28 @@ export class Chat {
     if (!view) return;
     if (r.user === this.client.userId) {
       view.readSeq = Math.max(view.readSeq, r.seq);
-      view.unread = unreadAfterRead(view.unread, view.lastSeq, view.readSeq);
+      const unread = unreadAfterRead(view.unread, view.readSeq);
+      if (!unread) return void this.recount(view);
+      view.unread = unread;
       this.renderChannels();
     } else if (view.kind === "direct" && r.seq > view.peerReadSeq) {
       view.peerReadSeq = r.seq;
       if (view === this.current) this.renderMessages(false);
+    }
+  }
+
+  /** The server counts this channel's unread messages again (one listing). */
+  private async recount(view: ChannelView): Promise<void> {
+    try {
+      const s = (await this.client.channels()).find((c) => c.id === view.id);
+      if (!s) return;
+      view.readSeq = Math.max(view.readSeq, s.lastReadSeq ?? 0);
+      // Messages received since the listing are counted here; those before it, there.
+      const live = view.unread.live.filter((seq) => seq > s.lastSeq && seq > view.readSeq);
+      view.unread = { listed: s.unread, listedUpTo: s.lastSeq, live };
+      this.renderChannels();
+    } catch (err) {
+      this.showError(err);
     }
   }
 
@@ -299,7 +319,7 @@ export class Chat {
 
   private markRead(view: ChannelView): void {
     const last = Math.max(0, ...view.messages.keys());
-    view.unread = 0;
+    view.unread = { listed: 0, listedUpTo: view.unread.listedUpTo, live: [] };
     view.readSeq = Math.max(view.readSeq, last);
     this.renderChannels();
     if (last > 0) this.client.markRead(view.id, last).catch(() => {});
@@ -517,7 +537,9 @@ export class Chat {
             view.peer ? this.dots?.dot(view.peer) ?? null : null,
             el("span", { text: this.label(view) }),
             view.peer ? this.dots?.seen(view.peer) ?? null : null,
-            view.unread > 0 ? el("span", { class: "badge", text: String(view.unread) }) : null,
+            unreadCount(view.unread) > 0
+              ? el("span", { class: "badge", text: String(unreadCount(view.unread)) })
+              : null,
           ),
         )
       ),

@@ -11,9 +11,27 @@ export function seenSeq(messages: Message[], peerReadSeq: number, me: string): n
 }
 
 /**
- * Unread after the read marker moved to `readSeq` on another tab: never more than before (the
- * page counts only others' messages), never more than what follows the marker.
+ * A channel's unread messages as the page knows them: the server's count of messages after the
+ * read marker when it listed the channel (up to its last seq then, `listedUpTo`), and the seqs of
+ * others' messages received since. Edits, deletes and reactions are never unread.
  */
-export function unreadAfterRead(unread: number, lastSeq: number, readSeq: number): number {
-  return Math.min(unread, Math.max(0, lastSeq - readSeq));
+export interface Unread {
+  listed: number;
+  listedUpTo: number;
+  live: number[];
+}
+
+export function unreadCount(u: Unread): number {
+  return u.listed + u.live.length;
+}
+
+/**
+ * Unread after the read marker moved to `readSeq` on another tab. Only seqs are known of the
+ * listed messages, not where they are: once the marker passes `listedUpTo` they are all read;
+ * a marker inside that stretch leaves an unknown part of them, so only the server can count them
+ * (undefined).
+ */
+export function unreadAfterRead(u: Unread, readSeq: number): Unread | undefined {
+  if (u.listed > 0 && readSeq < u.listedUpTo) return undefined;
+  return { listed: 0, listedUpTo: u.listedUpTo, live: u.live.filter((seq) => seq > readSeq) };
 }

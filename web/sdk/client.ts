@@ -91,6 +91,9 @@ export interface ChannelSummary {
   /** The user's role: an owner may delete anyone's message. */
   role?: "owner" | "member";
   lastSeq: number;
+  /** In the listing: the user's read marker (a seq; recovery and receipts speak seqs). */
+  lastReadSeq?: number;
+  /** Ordinary messages after the read marker: edits, deletes and reactions are no news. */
   unread: number;
   /** For a direct channel: the other user's id. */
   peer?: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seenSeq, unreadAfterRead } from "../app/receipts.ts";
+import { seenSeq, unreadAfterRead, unreadCount } from "../app/receipts.ts";
 import type { Message } from "../sdk/mod.ts";
 
 const message = (seq: number, sender: string): Message => ({
@@ -22,10 +22,16 @@ Deno.test("page: 'Seen' marks the newest message the peer read, only when it is 
   assert.equal(seenSeq(messages.slice(1), 1, "me"), undefined, "the read one is not loaded");
 });
 
-Deno.test("page: unread after another tab read never grows and never passes what follows the marker", () => {
-  assert.equal(unreadAfterRead(5, 10, 10), 0);
-  assert.equal(unreadAfterRead(5, 10, 7), 3);
-  assert.equal(unreadAfterRead(2, 10, 7), 2, "own messages were never counted");
-  assert.equal(unreadAfterRead(0, 10, 3), 0);
-  assert.equal(unreadAfterRead(4, 10, 12), 0, "a marker ahead of what this tab has seen");
+Deno.test("page: unread after another tab read counts messages, never seqs, and asks the server when it cannot tell", () => {
+  // Listed with 2 unread up to seq 10; others' messages 12 and 15 arrived since (11, 13, 14 were
+  // events, or one's own).
+  const u = { listed: 2, listedUpTo: 10, live: [12, 15] };
+  assert.equal(unreadCount(u), 4);
+  assert.deepEqual(unreadAfterRead(u, 10), { listed: 0, listedUpTo: 10, live: [12, 15] });
+  assert.deepEqual(unreadAfterRead(u, 13), { listed: 0, listedUpTo: 10, live: [15] });
+  assert.equal(unreadCount(unreadAfterRead(u, 14)!), 1, "events after the marker are not unread");
+  assert.equal(unreadCount(unreadAfterRead(u, 20)!), 0, "a marker ahead of what this tab has seen");
+  assert.equal(unreadAfterRead(u, 7), undefined, "inside the listed stretch: only seqs are known");
+  const none = { listed: 0, listedUpTo: 10, live: [12] };
+  assert.deepEqual(unreadAfterRead(none, 7), { listed: 0, listedUpTo: 10, live: [12] });
 });

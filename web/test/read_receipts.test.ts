@@ -10,6 +10,8 @@ import {
   waitForBody,
   watchPage,
 } from "./browser.ts";
+import { connect } from "../sdk/mod.ts";
+import { endpointsOf } from "./support.ts";
 
 const badge = (page: Page, label: string) =>
   page.locator("#channels button", { hasText: label }).locator(".badge");
@@ -61,6 +63,48 @@ browserTest(
     await bob.locator("#status.online").waitFor();
     await bob.locator("#channel-title", { hasText: "@ Ada" }).waitFor();
     await bob.locator("#messages .message", { hasText: "hello?" }).locator(".seen").waitFor();
+
+    // Edits and reactions are no news: with Ada's tabs elsewhere, Bob edits and reacts, then writes
+    // once; the badge says 1, live and from the server after a reload.
+    await openChannel(ada, "# general");
+    const bobs = (text: string) => bob.locator("#messages .message", { hasText: text });
+    await bobs("hello?").locator(".edit").click();
+    await bob.fill("#messages .edit-box", "hello, Ada?");
+    await bob.click("#messages .editor .save");
+    await bobs("hello, Ada?").locator(".edited").waitFor();
+    await bobs("are you there?").locator(".react").click();
+    await bobs("are you there?").locator(".reaction", { hasText: "👍 1" }).waitFor();
+    await send(bob, "third");
+    await waitForBody(bob, "third");
+    for (const tab of [ada, adaTab2]) {
+      await badge(tab, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    }
+    await adaTab2.reload();
+    await adaTab2.locator("#status.online").waitFor();
+    await badge(adaTab2, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(await badge(ada, "@ Bob").textContent(), "1", "never counts the events");
+
+    // Ada reads elsewhere up to "third", inside what the reloaded tab was listed with (2 unread up
+    // to "fourth"): that tab cannot tell which were read and asks the server, so 1 is left.
+    await send(bob, "fourth");
+    await waitForBody(bob, "fourth");
+    await adaTab2.reload();
+    await adaTab2.locator("#status.online").waitFor();
+    await badge(adaTab2, "@ Bob").filter({ hasText: /^2$/ }).waitFor();
+    const adaElsewhere = await connect({
+      ...endpointsOf(system),
+      credentials: { email: adaEmail, password: "correct horse battery" },
+    });
+    try {
+      const dm = (await adaElsewhere.channels()).find((c) => c.kind === "direct")!.id;
+      const page = await adaElsewhere.history(dm, { limit: 10 });
+      await adaElsewhere.markRead(dm, page.messages.find((m) => m.body === "third")!.seq);
+    } finally {
+      adaElsewhere.close();
+    }
+    for (const tab of [ada, adaTab2]) {
+      await badge(tab, "@ Bob").filter({ hasText: /^1$/ }).waitFor();
+    }
 
     assert.deepEqual(watches.flatMap((w) => w.problems), []);
   },

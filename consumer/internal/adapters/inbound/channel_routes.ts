@@ -11,7 +11,9 @@ const Channel = z.object({ id: z.string(), kind: Kind, lastSeq: z.number().int()
 const MyChannel = Channel.extend({
   role: z.enum(["owner", "member"]),
   lastReadSeq: z.number().int(),
-  unread: z.number().int().openapi({ description: "messages after your read marker" }),
+  unread: z.number().int().openapi({
+    description: "ordinary messages after your read marker (edits, deletes, reactions are not)",
+  }),
   peer: z.uuid().optional().openapi({ description: "the other user of a direct channel" }),
   peerLastReadSeq: z.number().int().optional().openapi({
     description: "the other user's read marker in a direct channel",

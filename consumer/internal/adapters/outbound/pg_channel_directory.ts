@@ -108,11 +108,12 @@ export class PgChannelDirectory implements ChannelDirectory {
         role: MemberRole;
         last_seq: number;
         last_read_seq: number;
+        unread: number;
         peer: string | null;
         peer_read_seq: number | null;
       }[]>`
         select c.id, c.kind, m.role, c.last_seq, m.last_read_seq,
-          o.user_id as peer, o.last_read_seq as peer_read_seq
+          ${this.unread()} as unread, o.user_id as peer, o.last_read_seq as peer_read_seq
         from channel_members m join channels c on c.id = m.channel_id
         left join lateral (
           select user_id, last_read_seq from channel_members
@@ -127,7 +128,7 @@ export class PgChannelDirectory implements ChannelDirectory {
       role: r.role,
       lastSeq: r.last_seq,
       lastReadSeq: r.last_read_seq,
-      unread: Math.max(0, r.last_seq - r.last_read_seq),
+      unread: r.unread,
       ...(r.peer ? { peer: r.peer, peerLastReadSeq: r.peer_read_seq ?? 0 } : {}),
     }));
   }
@@ -139,8 +140,10 @@ export class PgChannelDirectory implements ChannelDirectory {
    */
   async markRead(channel: string, userId: string, seq: number): Promise<ReadMarker> {
     const [row] = await this.query(() =>
-      this.sql<{ kind: ChannelKind; last_seq: number; last_read_seq: number | null }[]>`
-        with c as (select kind, last_seq from channels where id = ${channel}),
+      this.sql<
+        { kind: ChannelKind; last_seq: number; last_read_seq: number | null; unread: number }[]
+      >`
+        with c as (select id, kind, last_seq, message_count from channels where id = ${channel}),
         updated as (
           update channel_members m set last_read_seq = greatest(m.last_read_seq, ${seq})
           from c where m.channel_id = ${channel} and m.user_id = ${userId} and ${seq} <= c.last_seq
@@ -153,11 +156,10 @@ export class PgChannelDirectory implements ChannelDirectory {
           on conflict (channel_id, user_id) do update
             set last_read_seq = greatest(channel_members.last_read_seq, excluded.last_read_seq)
           returning last_read_seq
-        )
-        select c.kind, c.last_seq,
-          (select last_read_seq from updated union all select last_read_seq from joined limit 1)
-            as last_read_seq
-        from c`
+        ),
+        moved as (select * from updated union all select * from joined limit 1)
+        select c.kind, c.last_seq, m.last_read_seq, ${this.unread()} as unread
+        from c left join moved m on true`
     );
     if (!row) return { kind: "not-member" };
     if (row.last_read_seq !== null) {
@@ -165,6 +167,7 @@ export class PgChannelDirectory implements ChannelDirectory {
         kind: "moved",
         lastSeq: row.last_seq,
         lastReadSeq: row.last_read_seq,
+        unread: row.unread,
         channelKind: row.kind,
       };
     }
@@ -172,6 +175,14 @@ export class PgChannelDirectory implements ChannelDirectory {
     // Ahead of the channel: said only to whoever may read it (the head is no outsider's business).
     const member = row.kind === "public" || await this.role(channel, userId) !== undefined;
     return member ? { kind: "ahead", lastSeq: row.last_seq } : { kind: "not-member" };
+  }
+
+  /**
+   * Ordinary messages after member `m`'s marker in channel `c` (migration 00016): events are no
+   * news, and it costs at most three index probes however long the channel.
+   */
+  private unread() {
+    return this.sql`greatest(0, c.message_count - messages_through(c.id, m.last_read_seq))`;
   }
 
   private async query<T>(fn: () => Promise<T>): Promise<T> {

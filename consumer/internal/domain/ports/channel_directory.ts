@@ -12,7 +12,7 @@ export interface ChannelInfo {
 export interface MyChannel extends ChannelInfo {
   role: MemberRole;
   lastReadSeq: number;
-  /** Messages after the read marker (seqs are gap-free, so this is exact). */
+  /** Ordinary messages after the read marker: edits, deletes and reactions are no news. */
   unread: number;
   /** For a direct channel, the other user. */
   peer?: string;
@@ -25,7 +25,14 @@ export type Creation = "created" | "exists" | "quota";
 
 /** What moving a read marker came to. */
 export type ReadMarker =
-  | { kind: "moved"; lastSeq: number; lastReadSeq: number; channelKind: ChannelKind }
+  | {
+    kind: "moved";
+    lastSeq: number;
+    lastReadSeq: number;
+    /** As in MyChannel. */
+    unread: number;
+    channelKind: ChannelKind;
+  }
   /** Not a member of a private or direct channel, or no such channel: one answer for all. */
   | { kind: "not-member" }
   | { kind: "ahead"; lastSeq: number };

@@ -107,10 +107,7 @@ export class ChannelService {
           user: userId,
           seq: marker.lastReadSeq,
         });
-        return {
-          lastReadSeq: marker.lastReadSeq,
-          unread: Math.max(0, marker.lastSeq - marker.lastReadSeq),
-        };
+        return { lastReadSeq: marker.lastReadSeq, unread: marker.unread };
     }
   }
 

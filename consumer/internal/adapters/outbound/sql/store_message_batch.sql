@@ -1,7 +1,7 @@
 -- The sequencing algorithm: where a message gets its per-channel seq. This file is its canonical
 -- source; migrations are frozen history, so a change here ships as a new migration holding this
 -- text (CREATE OR REPLACE), and consumer/test/store_message_batch_sql.test.ts fails until the
--- migrated database runs exactly this function. Last shipped in 00012_message_events.
+-- migrated database runs exactly this function. Last shipped in 00016_message_counts.
 --
 -- Index probes per batch row (whatever plan is cached), deduplicated per (sender, channel,
 -- client_msg_id), and a batch naming a channel that does not exist fails whole with
@@ -11,7 +11,11 @@
 -- Edits, deletes and reactions (kind <> 'message') are rows of the same sequence; once stored,
 -- each is applied to its target in seq order. Applying is idempotent and ignores what is older
 -- than the state it would change (edited_seq, a reaction's event_seq), so a batch stored again
--- after a crash, or an event re-stored past the duplicate window, changes nothing.
+-- after a crash, or an event re-stored past the duplicate window, changes nothing. Rows come back
+-- as stored once the batch's events are applied, so delivery shows what history and replays do.
+--
+-- Each row also carries the channel's count of ordinary messages up to it (message_count, like
+-- channels.message_count), so unread counts skip events in one index probe (messages_through).
 CREATE OR REPLACE FUNCTION store_message_batch(batch json)
 RETURNS TABLE (
   channel_id text, seq bigint, id uuid, client_msg_id text, sender_id uuid, body text,
@@ -21,7 +25,8 @@ LANGUAGE plpgsql
 SET enable_seqscan = off
 AS $$
 DECLARE
-  inserted bigint;
+  returned bigint;
+  edits bigint;
   missing text;
   ev record;
 BEGIN
@@ -60,23 +65,33 @@ BEGIN
     WHERE s.stored IS NULL
     ORDER BY i.sender_id, i.channel_id, i.client_msg_id, i.ord
   ), numbered AS (
-    SELECT f.*, row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS rn FROM fresh f
+    SELECT f.*, row_number() OVER w AS rn,
+      count(*) FILTER (WHERE f.kind IS NULL OR f.kind = 'message') OVER w AS mn
+    FROM fresh f
+    WINDOW w AS (PARTITION BY f.channel_id ORDER BY f.ord)
   ), bumped AS (
-    UPDATE channels c SET last_seq = c.last_seq + n.cnt
-    FROM (SELECT nb.channel_id, count(*) AS cnt FROM numbered nb GROUP BY nb.channel_id) n
+    UPDATE channels c SET last_seq = c.last_seq + n.cnt, message_count = c.message_count + n.msgs
+    FROM (
+      SELECT nb.channel_id, count(*) AS cnt,
+        count(*) FILTER (WHERE nb.kind IS NULL OR nb.kind = 'message') AS msgs
+      FROM numbered nb GROUP BY nb.channel_id) n
     WHERE c.id = n.channel_id
-    RETURNING c.id, c.last_seq - n.cnt AS base
+    RETURNING c.id, c.last_seq - n.cnt AS base, c.message_count - n.msgs AS base_count
+  ), stored AS (
+    INSERT INTO messages (
+      channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq,
+      message_count
+    )
+    SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
+      coalesce(n.kind, 'message'), n.target_seq, b.base_count + n.mn
+    FROM numbered n JOIN bumped b ON b.id = n.channel_id
+    ORDER BY n.ord
+    RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
+      messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq
   )
-  INSERT INTO messages (
-    channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq
-  )
-  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
-    coalesce(n.kind, 'message'), n.target_seq
-  FROM numbered n JOIN bumped b ON b.id = n.channel_id
-  ORDER BY n.ord
-  RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
-    messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq;
-  GET DIAGNOSTICS inserted = ROW_COUNT;
+  -- An edit's text may still go (below): edits come back after that.
+  SELECT * FROM stored s WHERE s.kind <> 'edit';
+  GET DIAGNOSTICS returned = ROW_COUNT;
 
   -- The batch's events, as stored (a stored row's kind wins over a reused clientMsgId's), in seq
   -- order. Plain messages carry no kind in the batch, so they cost no probe here.
@@ -132,9 +147,24 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- The batch's edits as stored now: no text when their message was deleted before them or later
+  -- in this batch.
+  RETURN QUERY
+  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at, m.kind,
+    m.target_seq
+  FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text,
+    kind text)
+  CROSS JOIN LATERAL (
+    SELECT * FROM messages m
+    WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+      AND m.client_msg_id = k.client_msg_id
+    LIMIT 1) m
+  WHERE k.kind = 'edit' AND m.kind = 'edit';
+  GET DIAGNOSTICS edits = ROW_COUNT;
+
   -- Some were stored by an earlier try (a re-read after a crash): return those rows too, for
   -- re-delivery. This returns the batch's stored rows again; the caller dedupes.
-  IF inserted = json_array_length(batch) THEN
+  IF returned + edits = json_array_length(batch) THEN
     RETURN;
   END IF;
   RETURN QUERY
