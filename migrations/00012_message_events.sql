@@ -27,6 +27,50 @@ CREATE TABLE message_reactions (
   FOREIGN KEY (channel_id, seq) REFERENCES messages (channel_id, seq) ON DELETE CASCADE
 );
 
+
+-- Unread counts of ordinary messages only (an edit, a delete or a reaction is no news): each row
+-- carries its channel's count of ordinary messages up to and including it, and the channel the
+-- count at its last seq, both kept by store_message_batch in the transaction that numbers the rows.
+-- Read markers stay seqs (recovery and receipts speak seqs); unread is then the channel's count
+-- less the count at the marker, one index probe per channel (messages_through), never a count
+-- over a channel's history. Rows already stored are counted once, here (this rewrites `messages`:
+-- on a large table, run it in a quiet hour). Rows inserted by other means count 0.
+--
+-- store_message_batch also returns an edit as stored after the batch's events are applied, so
+-- an edit whose message was deleted first, or later in the same batch, is delivered without its
+-- text, as history and replays show it.
+ALTER TABLE channels ADD COLUMN message_count bigint NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN message_count bigint NOT NULL DEFAULT 0;
+
+UPDATE messages m SET message_count = n.message_count
+FROM (
+  SELECT channel_id, seq,
+    count(*) FILTER (WHERE kind = 'message') OVER (PARTITION BY channel_id ORDER BY seq)
+      AS message_count
+  FROM messages) n
+WHERE m.channel_id = n.channel_id AND m.seq = n.seq AND n.message_count > 0;
+UPDATE channels c SET message_count = n.message_count
+FROM (SELECT channel_id, count(*) AS message_count FROM messages WHERE kind = 'message'
+  GROUP BY channel_id) n
+WHERE c.id = n.channel_id;
+
+-- The channel's ordinary messages up to `upto`, as counted: the newest row at or before it
+-- says; with none kept there (pruned, or a marker of 0), the oldest row after it; with no rows
+-- at all, every message (then none is kept after the marker: the caller's difference is 0).
+-- +goose StatementBegin
+CREATE FUNCTION messages_through(channel text, upto bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(
+    (SELECT m.message_count FROM messages m WHERE m.channel_id = channel AND m.seq <= upto
+      ORDER BY m.seq DESC LIMIT 1),
+    (SELECT m.message_count - (m.kind = 'message')::int FROM messages m
+      WHERE m.channel_id = channel AND m.seq > upto ORDER BY m.seq LIMIT 1),
+    (SELECT c.message_count FROM channels c WHERE c.id = channel),
+    0)
+$$;
+-- +goose StatementEnd
+
+
 -- The return type grows (kind, target_seq), so both functions are created anew.
 DROP FUNCTION persist_partition_batch(json, text, integer, bigint, bigint);
 DROP FUNCTION store_message_batch(json);
@@ -41,7 +85,8 @@ LANGUAGE plpgsql
 SET enable_seqscan = off
 AS $$
 DECLARE
-  inserted bigint;
+  returned bigint;
+  edits bigint;
   missing text;
   ev record;
 BEGIN
@@ -80,23 +125,33 @@ BEGIN
     WHERE s.stored IS NULL
     ORDER BY i.sender_id, i.channel_id, i.client_msg_id, i.ord
   ), numbered AS (
-    SELECT f.*, row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS rn FROM fresh f
+    SELECT f.*, row_number() OVER w AS rn,
+      count(*) FILTER (WHERE f.kind IS NULL OR f.kind = 'message') OVER w AS mn
+    FROM fresh f
+    WINDOW w AS (PARTITION BY f.channel_id ORDER BY f.ord)
   ), bumped AS (
-    UPDATE channels c SET last_seq = c.last_seq + n.cnt
-    FROM (SELECT nb.channel_id, count(*) AS cnt FROM numbered nb GROUP BY nb.channel_id) n
+    UPDATE channels c SET last_seq = c.last_seq + n.cnt, message_count = c.message_count + n.msgs
+    FROM (
+      SELECT nb.channel_id, count(*) AS cnt,
+        count(*) FILTER (WHERE nb.kind IS NULL OR nb.kind = 'message') AS msgs
+      FROM numbered nb GROUP BY nb.channel_id) n
     WHERE c.id = n.channel_id
-    RETURNING c.id, c.last_seq - n.cnt AS base
+    RETURNING c.id, c.last_seq - n.cnt AS base, c.message_count - n.msgs AS base_count
+  ), stored AS (
+    INSERT INTO messages (
+      channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq,
+      message_count
+    )
+    SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
+      coalesce(n.kind, 'message'), n.target_seq, b.base_count + n.mn
+    FROM numbered n JOIN bumped b ON b.id = n.channel_id
+    ORDER BY n.ord
+    RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
+      messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq
   )
-  INSERT INTO messages (
-    channel_id, seq, id, client_msg_id, sender_id, body, created_at, kind, target_seq
-  )
-  SELECT n.channel_id, b.base + n.rn, n.id, n.client_msg_id, n.sender_id, n.body, n.created_at,
-    coalesce(n.kind, 'message'), n.target_seq
-  FROM numbered n JOIN bumped b ON b.id = n.channel_id
-  ORDER BY n.ord
-  RETURNING messages.channel_id, messages.seq, messages.id, messages.client_msg_id,
-    messages.sender_id, messages.body, messages.created_at, messages.kind, messages.target_seq;
-  GET DIAGNOSTICS inserted = ROW_COUNT;
+  -- An edit's text may still go (below): edits come back after that.
+  SELECT * FROM stored s WHERE s.kind <> 'edit';
+  GET DIAGNOSTICS returned = ROW_COUNT;
 
   -- The batch's events, as stored (a stored row's kind wins over a reused clientMsgId's), in seq
   -- order. Plain messages carry no kind in the batch, so they cost no probe here.
@@ -152,9 +207,24 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- The batch's edits as stored now: no text when their message was deleted before them or later
+  -- in this batch.
+  RETURN QUERY
+  SELECT m.channel_id, m.seq, m.id, m.client_msg_id, m.sender_id, m.body, m.created_at, m.kind,
+    m.target_seq
+  FROM json_to_recordset(batch) AS k(sender_id uuid, channel_id text, client_msg_id text,
+    kind text)
+  CROSS JOIN LATERAL (
+    SELECT * FROM messages m
+    WHERE m.sender_id = k.sender_id AND m.channel_id = k.channel_id
+      AND m.client_msg_id = k.client_msg_id
+    LIMIT 1) m
+  WHERE k.kind = 'edit' AND m.kind = 'edit';
+  GET DIAGNOSTICS edits = ROW_COUNT;
+
   -- Some were stored by an earlier try (a re-read after a crash): return those rows too, for
   -- re-delivery. This returns the batch's stored rows again; the caller dedupes.
-  IF inserted = json_array_length(batch) THEN
+  IF returned + edits = json_array_length(batch) THEN
     RETURN;
   END IF;
   RETURN QUERY
@@ -190,6 +260,9 @@ $$;
 -- Event rows stay, read by version 11 as plain messages (an edit's text, a reaction, an empty
 -- delete), so seqs stay gap-free; the state they made (edits, tombstones, reactions) stays only
 -- as far as it is in the rows. Then 00005's functions come back.
+DROP FUNCTION messages_through(text, bigint);
+ALTER TABLE messages DROP COLUMN message_count;
+ALTER TABLE channels DROP COLUMN message_count;
 DROP FUNCTION persist_partition_batch(json, text, integer, bigint, bigint);
 DROP FUNCTION store_message_batch(json);
 DROP TABLE message_reactions;

@@ -178,7 +178,7 @@ export class PgChannelDirectory implements ChannelDirectory {
   }
 
   /**
-   * Ordinary messages after member `m`'s marker in channel `c` (migration 00016): events are no
+   * Ordinary messages after member `m`'s marker in channel `c` (migration 00012): events are no
    * news, and it costs at most three index probes however long the channel.
    */
   private unread() {

@@ -103,7 +103,7 @@ export class PgMessageStore implements MessageStore {
     messages: AcceptedMessage[],
     fences: readonly PartitionFence[] = [],
   ): Promise<StoredMessage[]> {
-    // One round trip (sql/store_message_batch.sql, fences by migration 00017): the fences, lock,
+    // One round trip (sql/store_message_batch.sql, fences by migration 00016): the fences, lock,
     // dedupe, numbering and insert run inside PostgreSQL. The batch travels as one JSON text.
     const batch = JSON.stringify(messages.map((m) => ({
       id: m.id,

@@ -1,7 +1,7 @@
 -- The sequencing algorithm: where a message gets its per-channel seq. This file is its canonical
 -- source; migrations are frozen history, so a change here ships as a new migration holding this
 -- text (CREATE OR REPLACE), and consumer/test/store_message_batch_sql.test.ts fails until the
--- migrated database runs exactly this function. Last shipped in 00016_message_counts.
+-- migrated database runs exactly this function. Last shipped in 00012_message_events.
 --
 -- Index probes per batch row (whatever plan is cached), deduplicated per (sender, channel,
 -- client_msg_id), and a batch naming a channel that does not exist fails whole with
