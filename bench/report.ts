@@ -92,7 +92,8 @@ export function renderTable(r: BenchResults): string {
     rows.push([
       `${c.sockets} sockets`,
       "consumer RSS",
-      `${c.rssMiB} MiB (idle ${c.rssIdleMiB}, ${c.perSocketKiB} KiB/socket)`,
+      `${c.rssMiB} MiB settled (idle ${c.rssIdleMiB}, ${c.perSocketKiB} KiB/socket; ` +
+      `${c.perSocketAtOpenKiB ?? "—"} KiB/socket at open)`,
     ]);
     rows.push([`${c.sockets} sockets`, "broadcast delivery", lat(c.delivery)]);
   }
@@ -228,8 +229,11 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
             `${r.connections.limitedBy} of this machine (see NOTES.md)`
           : "",
         `- opened and subscribed in ${r.connections.openSeconds} s`,
-        `- consumer RSS ${r.connections.rssMiB} MiB (${r.connections.rssIdleMiB} MiB before the ` +
-        `sockets): ${r.connections.perSocketKiB} KiB per socket`,
+        `- consumer RSS ${r.connections.rssMiB} MiB once settled (${r.connections.rssIdleMiB} MiB ` +
+        `before the sockets): ${r.connections.perSocketKiB} KiB per socket; ` +
+        `${r.connections.rssAtOpenMiB ?? "—"} MiB (${
+          r.connections.perSocketAtOpenKiB ?? "—"
+        } KiB per socket) 2 s after the last one opened`,
         `- ${r.connections.broadcasts} broadcasts to all, one at a time: ${
           lat(r.connections.delivery)
         }`,
