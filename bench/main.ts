@@ -268,7 +268,8 @@ try {
       });
       results.connections = { ...c, requested: profile.sockets, limitedBy };
       log(
-        `RSS ${c.rssMiB} MiB (idle ${c.rssIdleMiB} MiB, ${c.perSocketKiB} KiB/socket), ` +
+        `RSS ${c.rssMiB} MiB settled (idle ${c.rssIdleMiB} MiB, ${c.perSocketKiB} KiB/socket; ` +
+          `${c.rssAtOpenMiB} MiB, ${c.perSocketAtOpenKiB} KiB/socket right after opening), ` +
           `broadcast p99 ${c.delivery.p99} ms, ${c.deliveries} deliveries`,
       );
       if (!c.complete) throw new Error("a broadcast did not reach every socket within 30 s");

@@ -1,4 +1,5 @@
 import { clusterLine } from "./cluster.ts";
+import type { ConnectionsResult } from "./connections.ts";
 import type { LatencySummary } from "./histogram.ts";
 import type { BenchResults, MeasuredStep, Ramp, TargetCheck } from "./results.ts";
 import { TARGETS } from "./profiles.ts";
@@ -106,7 +107,7 @@ export function renderTable(r: BenchResults): string {
     rows.push([
       `${c.sockets} sockets`,
       "consumer RSS",
-      `${c.rssMiB} MiB (idle ${c.rssIdleMiB}, ${c.perSocketKiB} KiB/socket)`,
+      socketsRss(c),
     ]);
     rows.push([`${c.sockets} sockets`, "broadcast delivery", lat(c.delivery)]);
   }
@@ -266,8 +267,7 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
             `${r.connections.limitedBy} of this machine (see NOTES.md)`
           : "",
         `- opened and subscribed in ${r.connections.openSeconds} s`,
-        `- consumer RSS ${r.connections.rssMiB} MiB (${r.connections.rssIdleMiB} MiB before the ` +
-        `sockets): ${r.connections.perSocketKiB} KiB per socket`,
+        `- consumer RSS ${socketsRss(r.connections)}`,
         `- ${r.connections.broadcasts} broadcasts to all, one at a time: ${
           lat(r.connections.delivery)
         }`,
@@ -333,4 +333,13 @@ export function renderResultsMarkdown(r: BenchResults, notes: string): string {
     "",
   ];
   return lines.join("\n") + (notes ? "\n" + notes.trim() + "\n" : "");
+}
+
+/** The consumer's RSS with the sockets (results from before it was read once settled: at open). */
+function socketsRss(c: ConnectionsResult): string {
+  const rss = `${c.rssMiB} MiB (${c.rssIdleMiB} MiB before the sockets): ${c.perSocketKiB} KiB ` +
+    `per socket`;
+  if (c.rssAtOpenMiB === undefined) return `${rss}, 2 s after the last one opened`;
+  return `${rss} once settled; ${c.rssAtOpenMiB} MiB (${c.perSocketAtOpenKiB} KiB per socket) ` +
+    `2 s after the last one opened`;
 }

@@ -4,6 +4,9 @@ export interface Rate {
   burst: number;
 }
 
+/** One clock for every bucket: a bound function per bucket cost 48 bytes per socket. */
+const monotonicNow = () => performance.now();
+
 /**
  * A token bucket: `perSecond` refill, at most `burst` tokens. `now` is injectable so the
  * arithmetic is testable without sleeping.
@@ -14,7 +17,7 @@ export class TokenBucket {
 
   constructor(
     private readonly rate: Rate,
-    private readonly now: () => number = performance.now.bind(performance),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = rate.burst;
     this.last = now();
