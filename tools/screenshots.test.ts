@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Locator } from "playwright-core";
 import { browserTest } from "../web/test/browser.ts";
-import { buildScene } from "./screenshots.ts";
+import { buildScene, PHONE } from "./screenshots.ts";
 
 browserTest(
   "deno task screenshots: the README's scene still builds, with everything it is meant to show",
@@ -26,6 +26,13 @@ browserTest(
     // A phone has no hover: its message controls are there to tap, not hidden until pointed at.
     const edit = phone.locator("#messages .edit").first();
     assert.equal(await opacity(edit), "1");
+
+    // The slide-over channel list: open with the menu, closed by a tap on the conversation beside.
+    await phone.click("#menu");
+    await phone.locator("#sidebar.open").waitFor();
+    await phone.locator("#channels button", { hasText: "@ Ada" }).waitFor();
+    await phone.touchscreen.tap(PHONE.width - 20, PHONE.height / 2);
+    await phone.locator("#sidebar.open").waitFor({ state: "detached" });
     assert.ok((await edit.boundingBox())!.height >= 30, "a control too small for a finger");
   },
 );
