@@ -472,7 +472,13 @@ export class Chat {
       this.renderMessages(false);
       scroller.scrollTop = scroller.scrollHeight - fromBottom; // keep the reader's place
     });
-    byId("menu").addEventListener("click", () => byId("sidebar").classList.toggle("open"));
+    const sidebar = byId("sidebar");
+    byId("menu").addEventListener("click", () => sidebar.classList.toggle("open"));
+    // At phone width the list slides over the conversation: a tap beside it closes it.
+    document.addEventListener("click", (e) => {
+      if (!(e.target instanceof Element) || e.target.closest("#sidebar, #menu")) return;
+      sidebar.classList.remove("open");
+    });
     bindSearch(this.client, {
       jump: (channel, seq) => this.jumpTo(channel, seq),
       label: (channel) => {

@@ -82,10 +82,6 @@ browserTest(
     await waitForBody(ada, "psst, just for you");
     await openChannel(ada, "general");
 
-    // The README's picture: `SCREENSHOT_PATH=docs/screenshot.png deno task test web/test/page.test.ts`
-    const screenshot = Deno.env.get("SCREENSHOT_PATH");
-    if (screenshot) await ada.screenshot({ path: screenshot });
-
     // A long word wraps at phone width instead of widening the page.
     await send(ada, "long".repeat(200));
     await waitForBody(bob, "longlonglong");
