@@ -196,8 +196,9 @@ Deno.test("server API over HTTP: keys, publish, broadcast, history, channels, me
         id: channel,
         kind: "public",
         lastSeq: 2,
-        members: [],
-        memberCount: 0,
+        // Subscribing to a public channel joins it (listed in alice's channels at once).
+        members: [{ userId: alice.userId, role: "member" }],
+        memberCount: 1,
         online: [alice.userId],
       });
       const missing = await call(consumer1, "GET", `/v1/server/channels/${channel}-none`, reader);

@@ -34,6 +34,9 @@ interface Pending {
   };
   /** Sent on the current socket and not answered yet. */
   inFlight: boolean;
+  /** An event after an UNAVAILABLE answer: its UNAVAILABLE answers so far, and not sent before. */
+  unavailable: number;
+  notBefore: number;
   resolve(ack: AckFrame): void;
   reject(err: RtmError): void;
   timeout: ReturnType<typeof setTimeout>;
@@ -47,7 +50,10 @@ interface Pending {
  * backoff has passed. Sending is paced and ordered: pending publishes go in the order they were
  * made, at most `window` unanswered at a time; the window is one after a reconnect or a refusal
  * and doubles with each ack up to MAX_IN_FLIGHT, so a backlog is not resent all at once into the
- * producer's rate limit.
+ * producer's rate limit. One exception to the order: an event (edit, delete, reaction) answered
+ * UNAVAILABLE holds back only itself, retried after its own backoff, since the producer reads its
+ * target from PostgreSQL, which messages do not need: a database outage must not stop the messages
+ * made after it.
  */
 export class Publisher {
   private readonly pending = new Map<string, Pending>();
@@ -57,6 +63,8 @@ export class Publisher {
   private waiting: ReturnType<typeof setTimeout> | undefined;
   /** Refusals in a row, for the backoff. */
   private refusals = 0;
+  /** Wakes the pump when the earliest held-back UNAVAILABLE publish may go again. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly send: (frame: unknown) => boolean,
@@ -90,6 +98,8 @@ export class Publisher {
       const p: Pending = {
         frame,
         inFlight: false,
+        unavailable: 0,
+        notBefore: 0,
         resolve,
         reject,
         timeout: setTimeout(
@@ -125,6 +135,10 @@ export class Publisher {
       this.refusals = 0;
       this.window = Math.min(MAX_IN_FLIGHT, this.window * 2);
       this.settle(p, frame);
+    } else if (frame.code === "UNAVAILABLE" && p.frame.kind) {
+      this.answered(p);
+      p.notBefore = Date.now() + backoffDelay(p.unavailable++, this.opts.backoff);
+      this.pump();
     } else if (frame.code === "UNAVAILABLE" || frame.code === "RATE_LIMITED") {
       this.answered(p);
       this.window = 1;
@@ -141,21 +155,33 @@ export class Publisher {
   close(): void {
     clearTimeout(this.waiting);
     this.waiting = undefined;
+    clearTimeout(this.retryTimer);
     for (const p of [...this.pending.values()]) {
       this.settle(p, new RtmError("UNAVAILABLE", "client closed"));
     }
   }
 
-  /** Sends the oldest pending publishes not in flight, as far as the window allows. */
+  /**
+   * Sends the oldest pending publishes not in flight and not held back, as far as the window
+   * allows; wakes again for the earliest held back.
+   */
   private pump(): void {
     if (this.waiting !== undefined) return;
+    const now = Date.now();
+    let next = Infinity;
     for (const p of this.pending.values()) {
-      if (this.inFlight >= this.window) return;
+      if (this.inFlight >= this.window) break;
       if (p.inFlight) continue;
+      if (p.notBefore > now) {
+        next = Math.min(next, p.notBefore);
+        continue;
+      }
       if (!this.send(p.frame)) return; // not connected: resendAll() follows the reconnect
       p.inFlight = true;
       this.inFlight++;
     }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = next === Infinity ? undefined : setTimeout(() => this.pump(), next - now);
   }
 
   /** The first refusal's wait stands: the rest of a pipeline is refused for the same reason. */
