@@ -10,7 +10,9 @@
  * else is an integration test and runs in the full tier only.
  *
  * Each file runs in a `deno test` process of its own, stopped with everything it started after
- * FILE_TIMEOUT_MS: a test that hangs fails its file, and the run goes on.
+ * FILE_TIMEOUT_MS: a test that hangs fails its file, and the run goes on. TEST_JOBS files (2) run
+ * at once, each file's output printed whole when it ends; the fault suites (EXCLUSIVE) run alone
+ * afterwards, since they load the machine and measure recovery times.
  *
  * Tests use PostgreSQL on 127.0.0.1:5432 and NATS on 127.0.0.1:4222 when they answer (CI makes
  * sure they do). On a machine without them this starts an embedded PostgreSQL and, when the
@@ -25,6 +27,10 @@ const COVERAGE_DIR = "coverage/raw";
 /** The slowest file (the fault suite, quick profile) takes about 90 s here; TEST_FILE_TIMEOUT_SECONDS changes the bound. */
 const FILE_TIMEOUT_MS = Number(Deno.env.get("TEST_FILE_TIMEOUT_SECONDS") ?? 180) * 1000;
 const SERVER_MODULES = ["shared/testing/infra.ts", "shared/testing/nats_server.ts"];
+/** Files run at once (every file waits on servers and browsers more than it computes). */
+const JOBS = Math.max(1, Number(Deno.env.get("TEST_JOBS") ?? 2));
+/** Files that run alone, after the others. */
+const EXCLUSIVE = /^faults\//;
 /** deno test's own pattern for test files. */
 const TEST_FILE = /(^|[._])test\.[mc]?[jt]sx?$/;
 const SKIPPED_DIRS = new Set([".git", "node_modules", "data", "coverage", "out"]);
@@ -108,8 +114,8 @@ if (!unit && !Deno.env.get("TEST_NATS_URL") && !await answers(4222)) {
   }
 }
 
-/** The file being run, with its process group, so a signal to the runner stops it too. */
-let current: Deno.ChildProcess | undefined;
+/** The files being run, with their process groups, so a signal to the runner stops them too. */
+const running = new Set<Deno.ChildProcess>();
 const stopGroup = (child: Deno.ChildProcess) => {
   try {
     Deno.kill(-child.pid, "SIGKILL");
@@ -117,13 +123,16 @@ const stopGroup = (child: Deno.ChildProcess) => {
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    if (current) stopGroup(current);
+    for (const child of running) stopGroup(child);
     Deno.exit(130);
   });
 }
 
-/** Runs one file; its "N passed | N failed" counts, a failure more when it did not finish. */
-async function runFile(file: string): Promise<{ passed: number; failed: number }> {
+/**
+ * Runs one file; its "N passed | N failed" counts, a failure more when it did not finish. Its
+ * output is streamed when it runs alone, else printed whole at its end.
+ */
+async function runFile(file: string, alone: boolean): Promise<{ passed: number; failed: number }> {
   const child = new Deno.Command(Deno.execPath(), {
     // Type-checked once for all files below.
     args: [
@@ -140,7 +149,7 @@ async function runFile(file: string): Promise<{ passed: number; failed: number }
     // A process group of its own: a timeout stops the services and browsers the file started.
     detached: true,
   }).spawn();
-  current = child;
+  running.add(child);
   let timedOut = false;
   const watchdog = setTimeout(() => {
     timedOut = true;
@@ -149,12 +158,13 @@ async function runFile(file: string): Promise<{ passed: number; failed: number }
   let output = "";
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
-    await Deno.stdout.write(chunk);
+    if (alone) await Deno.stdout.write(chunk);
     output += decoder.decode(chunk, { stream: true });
   }
   const { code } = await child.status;
   clearTimeout(watchdog);
-  current = undefined;
+  running.delete(child);
+  if (!alone) await Deno.stdout.write(new TextEncoder().encode(output));
 
   // deno test's own summary: "ok | 12 passed (3 steps) | 0 failed (1m2s)".
   // deno-lint-ignore no-control-regex
@@ -183,12 +193,21 @@ if (files.length) {
 }
 if (!unit) await Deno.remove(COVERAGE_DIR, { recursive: true }).catch(() => {});
 const started = performance.now();
-for (const file of files) {
-  const result = await runFile(file);
+const tally = (file: string, result: { passed: number; failed: number }) => {
   passed += result.passed;
   failed += result.failed;
   if (result.failed) failedFiles.push(file);
-}
+};
+const shared = files.filter((f) => !EXCLUSIVE.test(f));
+const jobs = Math.min(JOBS, shared.length);
+let next = 0;
+await Promise.all(Array.from({ length: jobs }, async () => {
+  while (next < shared.length) {
+    const file = shared[next++];
+    tally(file, await runFile(file, jobs === 1));
+  }
+}));
+for (const file of files.filter((f) => EXCLUSIVE.test(f))) tally(file, await runFile(file, true));
 for (const cleanup of cleanups) await cleanup().catch(() => {});
 
 if (!unit) {
