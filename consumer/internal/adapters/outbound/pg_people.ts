@@ -118,7 +118,12 @@ export class PgPeople implements People, ProfileChanges {
   async listen(onChange: (userId: string) => void): Promise<() => Promise<void>> {
     // postgres.js keeps one connection for it and listens again after a reconnect.
     const { unlisten } = await this.sql.listen("user_profile", (id) => onChange(id));
-    return unlisten;
+    // A connection already closed (the database stopped first, as a Ctrl-C on the single node
+    // does) took the LISTEN with it: nothing is left to undo.
+    return () =>
+      unlisten().catch((err) => {
+        if ((err as { code?: string }).code !== "CONNECTION_CLOSED") throw err;
+      });
   }
 
   private async query<T>(fn: () => Promise<T>): Promise<T> {
