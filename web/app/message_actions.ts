@@ -6,8 +6,9 @@ const QUICK_REACTION = "👍";
 
 /**
  * A delivered message's body and what can be done to it: the "edited" mark, a tombstone for a
- * deleted one, reaction counts (their title says who), and edit, delete and react controls. An
- * edit in progress survives the re-renders a live message causes (its draft is kept here).
+ * deleted one, reaction counts under the text (their title says who), and a toolbar of react,
+ * edit and delete controls. An edit in progress survives the re-renders a live message causes
+ * (its draft is kept here).
  */
 export class MessageActions {
   private editing?: { channel: string; seq: number; draft: string };
@@ -25,10 +26,9 @@ export class MessageActions {
     const mine = m.sender === this.client.userId;
     const editing = this.editing?.channel === channel && this.editing.seq === m.seq;
     const body = editing ? this.editor(channel, m) : el("p", { class: "body", text: m.body });
-    const controls = el("div", { class: "actions" });
-    for (const r of m.reactions ?? []) {
+    const reactions = (m.reactions ?? []).map((r) => {
       const reacted = r.users.includes(this.client.userId);
-      controls.append(el("button", {
+      return el("button", {
         class: reacted ? "reaction mine" : "reaction",
         text: `${r.emoji} ${r.count}`,
         title: r.users.map(this.nameOf).join(", "),
@@ -38,10 +38,12 @@ export class MessageActions {
               ? this.client.unreact(channel, m.seq, r.emoji)
               : this.client.react(channel, m.seq, r.emoji),
           ),
-      }));
-    }
+      });
+    });
+    // A floating toolbar (style.css): no row of its own, so hovering never moves the layout.
+    const toolbar = el("div", { class: "actions" });
     if (!m.reactions?.some((r) => r.emoji === QUICK_REACTION)) {
-      controls.append(el("button", {
+      toolbar.append(el("button", {
         class: "react",
         text: `+${QUICK_REACTION}`,
         title: "react",
@@ -49,7 +51,7 @@ export class MessageActions {
       }));
     }
     if (mine && !editing) {
-      controls.append(el("button", {
+      toolbar.append(el("button", {
         class: "edit",
         text: "edit",
         onClick: () => {
@@ -59,14 +61,18 @@ export class MessageActions {
       }));
     }
     if (mine || owns) {
-      controls.append(el("button", {
+      toolbar.append(el("button", {
         class: "delete",
         text: "delete",
         onClick: () => this.run(this.client.delete(channel, m.seq)),
       }));
     }
-    return [body, m.editedAt ? el("span", { class: "edited", text: "edited" }) : null, controls]
-      .filter((n) => n !== null);
+    return [
+      body,
+      m.editedAt ? el("span", { class: "edited", text: "edited" }) : null,
+      reactions.length > 0 ? el("div", { class: "reactions" }, ...reactions) : null,
+      toolbar.childElementCount > 0 ? toolbar : null,
+    ].filter((n) => n !== null);
   }
 
   private editor(channel: string, m: ShownMessage): HTMLFormElement {
