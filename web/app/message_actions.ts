@@ -40,7 +40,21 @@ export class MessageActions {
           ),
       });
     });
-    // A floating toolbar (style.css): no row of its own, so hovering never moves the layout.
+    return [
+      body,
+      m.editedAt ? el("span", { class: "edited", text: "edited" }) : null,
+      reactions.length > 0 ? el("div", { class: "reactions" }, ...reactions) : null,
+      // While editing, its save and cancel are the only controls: nothing floats over them.
+      editing ? null : this.toolbar(channel, m, mine || owns),
+    ].filter((n) => n !== null);
+  }
+
+  /**
+   * React, edit and delete, floating over the message (style.css): no row of its own, so pointing
+   * at a message never moves the layout. Null when there is nothing to offer.
+   */
+  private toolbar(channel: string, m: ShownMessage, deletable: boolean): HTMLElement | null {
+    const mine = m.sender === this.client.userId;
     const toolbar = el("div", { class: "actions" });
     if (!m.reactions?.some((r) => r.emoji === QUICK_REACTION)) {
       toolbar.append(el("button", {
@@ -50,7 +64,7 @@ export class MessageActions {
         onClick: () => this.run(this.client.react(channel, m.seq, QUICK_REACTION)),
       }));
     }
-    if (mine && !editing) {
+    if (mine) {
       toolbar.append(el("button", {
         class: "edit",
         text: "edit",
@@ -60,19 +74,14 @@ export class MessageActions {
         },
       }));
     }
-    if (mine || owns) {
+    if (deletable) {
       toolbar.append(el("button", {
         class: "delete",
         text: "delete",
         onClick: () => this.run(this.client.delete(channel, m.seq)),
       }));
     }
-    return [
-      body,
-      m.editedAt ? el("span", { class: "edited", text: "edited" }) : null,
-      reactions.length > 0 ? el("div", { class: "reactions" }, ...reactions) : null,
-      toolbar.childElementCount > 0 ? toolbar : null,
-    ].filter((n) => n !== null);
+    return toolbar.childElementCount > 0 ? toolbar : null;
   }
 
   private editor(channel: string, m: ShownMessage): HTMLFormElement {

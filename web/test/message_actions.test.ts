@@ -61,6 +61,9 @@ browserTest(
 
     // Ada edits her first message: Bob sees the new text and the mark, live.
     await messageWith(ada, "original text").locator(".edit").click();
+    // While editing, save and cancel are the only controls: nothing floats over them.
+    const editing = ada.locator("#messages .message", { has: ada.locator(".editor") });
+    assert.equal(await editing.locator(".actions").count(), 0);
     await ada.fill("#messages .edit-box", "edited text");
     await ada.click("#messages .editor .save");
     await waitForBody(bob, "edited text");
