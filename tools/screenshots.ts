@@ -105,13 +105,14 @@ export async function buildScene(system: DistributedSystem, browser: Browser): P
   await ada.locator("#channels button", { hasText: "@ Bob" }).click();
   await ada.locator("#channel-title", { hasText: "@ Bob" }).waitFor();
 
-  // Both start typing, past the SDK's repeat interval since their last signal: each sees the
-  // other at it.
-  await ada.waitForTimeout(3_100);
+  // Both start typing, at a person's pace (the SDK's next signal after a message waits out the
+  // server's one-a-second limit): each sees the other at it.
   await ada.locator("#channels button", { hasText: "@ Cy" }).locator(".last-seen").waitFor();
   await ada.locator("#channels button", { hasText: "@ Bob" }).locator(".dot.online").waitFor();
-  await bob.locator("#composer textarea").pressSequentially("Looks good, one question");
-  await ada.locator("#composer textarea").pressSequentially("Great, I'll merge it");
+  await bob.locator("#composer textarea").pressSequentially("Looks good, one question", {
+    delay: 60,
+  });
+  await ada.locator("#composer textarea").pressSequentially("Great, I'll merge it", { delay: 80 });
   await ada.locator("#typing", { hasText: "is typing" }).waitFor();
   await bob.locator("#typing", { hasText: "is typing" }).waitFor();
   // Ada points at her message: its controls show.

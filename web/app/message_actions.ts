@@ -6,8 +6,9 @@ const QUICK_REACTION = "👍";
 
 /**
  * A delivered message's body and what can be done to it: the "edited" mark, a tombstone for a
- * deleted one, reaction counts (their title says who), and edit, delete and react controls. An
- * edit in progress survives the re-renders a live message causes (its draft is kept here).
+ * deleted one, reaction counts under the text (their title says who), and a toolbar of react,
+ * edit and delete controls. An edit in progress survives the re-renders a live message causes
+ * (its draft is kept here).
  */
 export class MessageActions {
   private editing?: { channel: string; seq: number; draft: string };
@@ -25,10 +26,9 @@ export class MessageActions {
     const mine = m.sender === this.client.userId;
     const editing = this.editing?.channel === channel && this.editing.seq === m.seq;
     const body = editing ? this.editor(channel, m) : el("p", { class: "body", text: m.body });
-    const controls = el("div", { class: "actions" });
-    for (const r of m.reactions ?? []) {
+    const reactions = (m.reactions ?? []).map((r) => {
       const reacted = r.users.includes(this.client.userId);
-      controls.append(el("button", {
+      return el("button", {
         class: reacted ? "reaction mine" : "reaction",
         text: `${r.emoji} ${r.count}`,
         title: r.users.map(this.nameOf).join(", "),
@@ -38,18 +38,34 @@ export class MessageActions {
               ? this.client.unreact(channel, m.seq, r.emoji)
               : this.client.react(channel, m.seq, r.emoji),
           ),
-      }));
-    }
+      });
+    });
+    return [
+      body,
+      m.editedAt ? el("span", { class: "edited", text: "edited" }) : null,
+      reactions.length > 0 ? el("div", { class: "reactions" }, ...reactions) : null,
+      // While editing, its save and cancel are the only controls: nothing floats over them.
+      editing ? null : this.toolbar(channel, m, mine || owns),
+    ].filter((n) => n !== null);
+  }
+
+  /**
+   * React, edit and delete, floating over the message (style.css): no row of its own, so pointing
+   * at a message never moves the layout. Null when there is nothing to offer.
+   */
+  private toolbar(channel: string, m: ShownMessage, deletable: boolean): HTMLElement | null {
+    const mine = m.sender === this.client.userId;
+    const toolbar = el("div", { class: "actions" });
     if (!m.reactions?.some((r) => r.emoji === QUICK_REACTION)) {
-      controls.append(el("button", {
+      toolbar.append(el("button", {
         class: "react",
         text: `+${QUICK_REACTION}`,
         title: "react",
         onClick: () => this.run(this.client.react(channel, m.seq, QUICK_REACTION)),
       }));
     }
-    if (mine && !editing) {
-      controls.append(el("button", {
+    if (mine) {
+      toolbar.append(el("button", {
         class: "edit",
         text: "edit",
         onClick: () => {
@@ -58,15 +74,14 @@ export class MessageActions {
         },
       }));
     }
-    if (mine || owns) {
-      controls.append(el("button", {
+    if (deletable) {
+      toolbar.append(el("button", {
         class: "delete",
         text: "delete",
         onClick: () => this.run(this.client.delete(channel, m.seq)),
       }));
     }
-    return [body, m.editedAt ? el("span", { class: "edited", text: "edited" }) : null, controls]
-      .filter((n) => n !== null);
+    return toolbar.childElementCount > 0 ? toolbar : null;
   }
 
   private editor(channel: string, m: ShownMessage): HTMLFormElement {

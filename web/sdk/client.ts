@@ -251,10 +251,13 @@ export class RtmClient {
   /**
    * Resolves with the ack once the message is durably stored. Retries across disconnects and
    * UNAVAILABLE with the same clientMsgId (never a duplicate); rejects with an RtmError carrying
-   * the server's code for INVALID, FORBIDDEN, TOO_LARGE or RATE_LIMITED.
+   * the server's code for INVALID, FORBIDDEN, TOO_LARGE or RATE_LIMITED. Once acked, the next
+   * `typing` in the channel goes out without waiting out the usual repeat interval.
    */
-  publish(channel: string, body: string, options?: PublishOptions): Promise<AckFrame> {
-    return this.publisher.publish(channel, body, options);
+  async publish(channel: string, body: string, options?: PublishOptions): Promise<AckFrame> {
+    const ack = await this.publisher.publish(channel, body, options);
+    this.subscriptions.published(channel);
+    return ack;
   }
 
   /**
@@ -333,7 +336,8 @@ export class RtmClient {
 
   /**
    * Says the user is typing in `channel` (subscribed): call it on every keystroke; it goes out at
-   * most every few seconds. Others get it in their subscription's `onTyping`.
+   * most every few seconds, and again soon after a publish there (receivers hide a typist when
+   * their message arrives). Others get it in their subscription's `onTyping`.
    */
   typing(channel: string): boolean {
     return this.subscriptions.typing(channel);

@@ -15,8 +15,13 @@ export type Typing = Omit<TypingEventFrame, "type">;
 
 /** Show "is typing" this long after the last signal: typists repeat it sooner while typing. */
 export const TYPING_SHOWN_MS = 5_000;
-/** While someone types, their signal goes out again after this long (the server takes 1/s). */
+/** While someone types, their signal goes out again after this long. */
 const TYPING_REPEAT_MS = 3_000;
+/**
+ * The least time between two signals, even after a publish: the server refuses a second one
+ * within 1 s per socket and channel (typing_relay.ts); the rest is room for network jitter.
+ */
+const TYPING_MIN_GAP_MS = 1_200;
 
 export interface SubscribeOptions {
   /** Deliver every message after this seq first (e.g. the last one of a history page). */
@@ -59,6 +64,8 @@ interface Entry {
   handle: Subscription;
   /** When this client last told the channel it types. */
   typedAt?: number;
+  /** No typing signal goes out before this (TYPING_REPEAT_MS after the last, less after a publish). */
+  typingAgainAt?: number;
 }
 
 /**
@@ -150,12 +157,20 @@ export class Subscriptions {
    */
   typing(channel: string, now = Date.now()): boolean {
     const entry = this.entries.get(channel);
-    if (!entry || entry.ready || (entry.typedAt && now - entry.typedAt < TYPING_REPEAT_MS)) {
-      return false;
-    }
+    if (!entry || entry.ready || now < (entry.typingAgainAt ?? now)) return false;
     if (!this.send({ id: `typing-${++this.nextId}`, type: "typing", channel })) return false;
     entry.typedAt = now;
+    entry.typingAgainAt = now + TYPING_REPEAT_MS;
     return true;
+  }
+
+  /**
+   * The user's message to `channel` was stored: receivers stop showing them typing when it
+   * arrives, so the next keystroke must say so again, as soon as the server takes it.
+   */
+  published(channel: string): void {
+    const entry = this.entries.get(channel);
+    if (entry?.typedAt !== undefined) entry.typingAgainAt = entry.typedAt + TYPING_MIN_GAP_MS;
   }
 
   close(): void {

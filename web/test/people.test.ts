@@ -53,9 +53,9 @@ browserTest(
     await typing(ada).waitFor({ state: "hidden" });
     assert.equal(await typing(bob).count(), 0, "one's own typing is not shown");
 
-    // Typing that stops without a message clears on its own after a few seconds.
-    await ada.waitForTimeout(3_100); // past the SDK's repeat interval
-    await bob.locator("#composer textarea").pressSequentially("never mind");
+    // Typing right after a message shows again (at a person's pace: the SDK waits out the
+    // server's one-a-second limit), and stopping without a message clears on its own.
+    await bob.locator("#composer textarea").pressSequentially("never mind", { delay: 150 });
     await typing(ada).waitFor();
     const shownAt = Date.now();
     await typing(ada).waitFor({ state: "hidden", timeout: 8_000 });

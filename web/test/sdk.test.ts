@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { withDeadline } from "../../shared/async/deadline.ts";
 import { connectPostgres } from "../../shared/db/postgres.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
 import { startDistributed } from "../../shared/testing/system.ts";
 import { type ConnectionStatus, RtmError } from "../sdk/mod.ts";
 import { collector, newClient, restart, sleep } from "./support.ts";
@@ -72,6 +73,34 @@ Deno.test("SDK against the distributed system", async (t) => {
       const err = await withDeadline(endedWith, 10_000, () => new Error("onError never came"));
       assert.equal(err.code, "FORBIDDEN");
     });
+
+    await t.step(
+      "after a publish the sender's typing goes out again at once, not 3 s later",
+      async () => {
+        const channel = channelName();
+        const got = collector();
+        const seen: number[] = [];
+        await bob.subscribe(channel, got.onMessage, {
+          onTyping: (typing) => typing.user === alice.userId && seen.push(Date.now()),
+        });
+        await alice.subscribe(channel, () => {});
+        assert.equal(alice.typing(channel), true);
+        const typedAt = Date.now();
+        await eventually("Bob sees Alice typing", () => seen.length === 1);
+        await alice.publish(channel, "sent");
+        await eventually("Alice's next keystroke goes out", () => alice.typing(channel), {
+          everyMs: 10,
+        });
+        const gap = Date.now() - typedAt;
+        assert.ok(
+          gap >= 1_000 && gap < 3_000,
+          `the second signal went out ${gap} ms after the first`,
+        );
+        // The server took it (it refuses a second one within its second): Bob sees it.
+        await eventually("Bob sees Alice typing again", () => seen.length === 2);
+        await got.until(1);
+      },
+    );
 
     await t.step("a subscription recovers across a consumer restart, exactly once", async () => {
       const channel = channelName();

@@ -67,3 +67,22 @@ Deno.test("SDK: a revoked membership ends that subscription through onError", as
   assert.deepEqual(seqs.get("a"), [1]);
   subs.close();
 });
+
+Deno.test("SDK: a publish lets the next typing signal out early, never within the server's second", async () => {
+  const { subs, sent } = await subscribed(["a", "b"]);
+  sent.length = 0;
+  assert.equal(subs.typing("a", 10_000), true);
+  assert.equal(subs.typing("b", 10_000), true);
+  assert.equal(subs.typing("a", 10_500), false, "throttled while typing");
+  subs.published("a");
+  assert.equal(subs.typing("a", 11_000), false, "the server takes one a second");
+  assert.equal(subs.typing("a", 11_200), true, "sent soon after the publish, not 3 s later");
+  assert.equal(subs.typing("a", 12_500), false, "then the usual repeat interval again");
+  assert.equal(subs.typing("b", 11_200), false, "another channel's throttle is untouched");
+  subs.published("a");
+  subs.published("a");
+  assert.equal(subs.typing("a", 12_300), false, "publishes in a row never undercut the gap");
+  assert.equal(subs.typing("a", 12_400), true);
+  assert.deepEqual(sent.map((f) => f.channel), ["a", "b", "a", "a"]);
+  subs.close();
+});
