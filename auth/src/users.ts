@@ -1,20 +1,25 @@
 import type { Sql } from "../../shared/db/postgres.ts";
+import { storeCall as sharedStoreCall } from "../../shared/db/store_call.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { Profile, UserDirectory, UserRecord, UserStore } from "./stores.ts";
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = "23505";
 
-/** Database failures that are not the client's fault surface as UNAVAILABLE, never INTERNAL. */
-export async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    const code = (err as { code?: string }).code;
-    if (code === UNIQUE_VIOLATION) throw new AppError("CONFLICT", "already exists");
-    throw new AppError("UNAVAILABLE", "database unavailable");
-  }
+/**
+ * Auth's database calls: a unique violation is CONFLICT; other failures that are not the client's
+ * fault surface as UNAVAILABLE, never INTERNAL (shared/db/store_call.ts).
+ */
+export function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  return sharedStoreCall("database unavailable", async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === UNIQUE_VIOLATION) throw new AppError("CONFLICT", "already exists");
+      throw err;
+    }
+  });
 }
 
 export class PgUserStore implements UserStore, UserDirectory {

@@ -1,7 +1,6 @@
-import { withDeadline } from "../async/deadline.ts";
+import { storeCall } from "../db/store_call.ts";
 import type { Sql } from "../db/postgres.ts";
 import { type ChannelKind, DIRECT_CHANNEL_PREFIX } from "../domain/channel.ts";
-import { AppError } from "../errors.ts";
 import { channelQuotaError, notMemberError } from "./errors.ts";
 import type { AccessCache, ChannelAccess } from "../ports/channel_access.ts";
 
@@ -141,12 +140,7 @@ export class PgChannelAccess implements ChannelAccess, AccessCache {
   }
 
   /** Bounded too: a subscribe or publish never waits on a stalled database for good. */
-  private async query<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await withDeadline(fn(), timeoutMs, () => new Error("timed out"));
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError("UNAVAILABLE", "channel directory unavailable");
-    }
+  private query<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    return storeCall("channel directory unavailable", fn, timeoutMs);
   }
 }

@@ -1,6 +1,6 @@
+import { storeCall } from "../../../../shared/db/store_call.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
 import type { ChannelKind } from "../../../../shared/domain/channel.ts";
-import { AppError } from "../../../../shared/errors.ts";
 import type {
   ChannelDirectory,
   ChannelInfo,
@@ -185,12 +185,7 @@ export class PgChannelDirectory implements ChannelDirectory {
     return this.sql`greatest(0, c.message_count - messages_through(c.id, m.last_read_seq))`;
   }
 
-  private async query<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError("UNAVAILABLE", "channel directory unavailable");
-    }
+  private query<T>(fn: () => Promise<T>): Promise<T> {
+    return storeCall("channel directory unavailable", fn);
   }
 }

@@ -1,5 +1,5 @@
+import { storeCall } from "../../../../shared/db/store_call.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
-import { AppError } from "../../../../shared/errors.ts";
 import type {
   ObservedChannelTransition,
   ObservedTransition,
@@ -126,12 +126,7 @@ export class PgPeople implements People, ProfileChanges {
       });
   }
 
-  private async query<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError("UNAVAILABLE", "people directory unavailable");
-    }
+  private query<T>(fn: () => Promise<T>): Promise<T> {
+    return storeCall("people directory unavailable", fn);
   }
 }

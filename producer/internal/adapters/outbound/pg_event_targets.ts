@@ -1,6 +1,5 @@
-import { withDeadline } from "../../../../shared/async/deadline.ts";
+import { storeCall } from "../../../../shared/db/store_call.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
-import { AppError } from "../../../../shared/errors.ts";
 import type { EventTargets, TargetLookup } from "../../domain/ports/event_targets.ts";
 
 interface Row {
@@ -21,9 +20,9 @@ export class PgEventTargets implements EventTargets {
     target: number,
     clientMsgId: string,
   ): Promise<TargetLookup> {
-    let row: Row;
-    try {
-      [row] = await withDeadline(
+    const [row] = await storeCall(
+      "message store unavailable, retry",
+      () =>
         this.sql<Row[]>`
           select m.sender_id, m.kind, m.deleted_at is not null as deleted,
             exists(select 1 from channel_members o where o.channel_id = ${channel}
@@ -32,12 +31,8 @@ export class PgEventTargets implements EventTargets {
               and d.channel_id = ${channel} and d.client_msg_id = ${clientMsgId}) as stored
           from (select 1) one
           left join messages m on m.channel_id = ${channel} and m.seq = ${target}`,
-        this.timeoutMs,
-        () => new Error("timed out"),
-      );
-    } catch {
-      throw new AppError("UNAVAILABLE", "message store unavailable, retry");
-    }
+      this.timeoutMs,
+    );
     return {
       target: row.sender_id === null ? undefined : {
         sender: row.sender_id,

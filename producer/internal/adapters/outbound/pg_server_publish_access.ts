@@ -1,4 +1,4 @@
-import { withDeadline } from "../../../../shared/async/deadline.ts";
+import { storeCall } from "../../../../shared/db/store_call.ts";
 import type { Sql } from "../../../../shared/db/postgres.ts";
 import { DIRECT_CHANNEL_PREFIX } from "../../../../shared/domain/channel.ts";
 import { AppError } from "../../../../shared/errors.ts";
@@ -44,11 +44,7 @@ export class PgServerPublishAccess implements ChannelAccess {
     this.known.add(key);
   }
 
-  private async query<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await withDeadline(fn(), QUERY_TIMEOUT_MS, () => new Error("timed out"));
-    } catch {
-      throw new AppError("UNAVAILABLE", "channel directory unavailable");
-    }
+  private query<T>(fn: () => Promise<T>): Promise<T> {
+    return storeCall("channel directory unavailable", fn, QUERY_TIMEOUT_MS);
   }
 }
